@@ -1,0 +1,89 @@
+"""filingbot: the WeCom filing assistant. `create_app()` builds the Flask app; nothing runs at import."""
+
+from __future__ import annotations
+
+import logging
+import os
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from bot.clock import Clock
+from bot.config import ConfigError, load_settings
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: settings → database → WeCom client (or sandbox emulator) → routes → CLI.
+
+    `test_config` may give ENV (the environment to read instead of os.environ), CLOCK,
+    and OUTBOX_THREAD (False to leave delivery to explicit drains)."""
+    test_config = test_config or {}
+    app = Flask(__name__, instance_relative_config=True)
+    try:
+        settings = load_settings(test_config.get("ENV", os.environ), app.instance_path)
+    except ConfigError as exc:
+        raise SystemExit(f"filingbot: configuration error: {exc}") from None
+    if "OUTBOX_THREAD" in test_config:
+        settings = settings.__class__(**{**settings.__dict__, "outbox_thread": test_config["OUTBOX_THREAD"]})
+    app.config["SETTINGS"] = settings
+    app.extensions["filingbot.clock"] = test_config.get("CLOCK") or Clock()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from bot import cli, db, web
+    from bot.wecom import callback
+
+    db.init_app(app)
+    _init_wecom(app)
+    _init_router(app)
+    _init_outbox(app)
+    callback.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_wecom(app: Flask) -> None:
+    """The API client; in sandbox mode its requests go to the built-in emulator, in-process."""
+    from bot.wecom import sandbox
+    from bot.wecom.client import BotClient
+
+    settings = app.config["SETTINGS"]
+    client = BotClient(corp_id=settings.wecom_corp_id, secret=settings.wecom_secret,
+                       agent_id=settings.wecom_agent_id, api_base=settings.wecom_api_base,
+                       engine=app.extensions["filingbot.engine"])
+    if settings.sandbox and settings.wecom_api_base == sandbox.API_BASE:
+        from bot.wecom.emulator import create_emulator_app, sandbox_emulator
+        from bot.wecom.emulator.transport import WSGIAdapter
+
+        emulator = sandbox_emulator(settings, app.instance_path)
+        parts = urlsplit(sandbox.API_BASE)
+        client._http.mount(f"{parts.scheme}://{parts.netloc}/", WSGIAdapter(create_emulator_app(emulator)))
+        app.extensions["filingbot.emulator"] = emulator
+        app.logger.info("sandbox mode: WeCom is the built-in emulator (no credentials configured)")
+    app.extensions["filingbot.client"] = client
+
+
+def _init_router(app: Flask) -> None:
+    from bot.router import Router
+    from handlers import register_handlers
+
+    router = Router()
+    register_handlers(router)
+    app.extensions["filingbot.router"] = router
+
+
+def _init_outbox(app: Flask) -> None:
+    """The dispatcher, and its background thread started by the first request a process serves."""
+    from bot.outbox import Dispatcher, DispatcherThread
+
+    dispatcher = Dispatcher(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],
+                            app.extensions["filingbot.clock"])
+    thread = DispatcherThread(dispatcher)
+    app.extensions["filingbot.dispatcher"] = dispatcher
+    app.extensions["filingbot.dispatcher_thread"] = thread
+
+    if app.config["SETTINGS"].outbox_thread:
+        @app.before_request
+        def _start_dispatcher():
+            thread.start()

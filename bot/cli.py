@@ -1,0 +1,88 @@
+"""`flask --app bot …` commands: outbox, directory, roles and the sandbox console."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session
+
+from bot import directory, roles
+
+outbox_cli = click.Group("outbox", help="Outgoing messages.")
+directory_cli = click.Group("directory", help="The WeCom directory cache.")
+roles_cli = click.Group("roles", help="Role grants: " + ", ".join(roles.GRANTABLE))
+
+
+def _engine():
+    return current_app.extensions["filingbot.engine"]
+
+
+@outbox_cli.command("drain")
+@with_appcontext
+def drain_command() -> None:
+    """Deliver every message that is due, then exit."""
+    counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
+    click.echo(f"已发送 {counts['sent']} 条，失败待重试 {counts['failed']} 条，放弃 {counts['dead']} 条")
+
+
+@directory_cli.command("sync")
+@with_appcontext
+def sync_command() -> None:
+    """Refresh all departments and users from WeCom."""
+    counts = directory.sync_directory(_engine(), current_app.extensions["filingbot.client"])
+    click.echo(f"同步完成：部门 {counts['departments']} 个，成员 {counts['users']} 人，"
+               f"离开 {counts['left']} 人")
+
+
+@roles_cli.command("grant")
+@click.argument("userid")
+@click.argument("role")
+@click.option("--department", "department_id", type=int, help="Department id (for dept_head).")
+@with_appcontext
+def grant_command(userid: str, role: str, department_id: int | None) -> None:
+    """Grant ROLE to USERID (the user need not have contacted the bot yet)."""
+    with Session(_engine()) as session:
+        try:
+            added = roles.grant(session, userid, role, department_id)
+        except roles.RoleError as exc:
+            raise click.UsageError(str(exc)) from None
+        session.commit()
+    click.echo(f"已授予 {userid} 角色 {role}" if added else f"{userid} 已有角色 {role}")
+
+
+@roles_cli.command("revoke")
+@click.argument("userid")
+@click.argument("role")
+@click.option("--department", "department_id", type=int, help="Only the grant for this department.")
+@with_appcontext
+def revoke_command(userid: str, role: str, department_id: int | None) -> None:
+    """Revoke ROLE from USERID."""
+    with Session(_engine()) as session:
+        try:
+            removed = roles.revoke(session, userid, role, department_id)
+        except roles.RoleError as exc:
+            raise click.UsageError(str(exc)) from None
+        session.commit()
+    click.echo(f"已收回 {userid} 的角色 {role}" if removed else f"{userid} 没有角色 {role}")
+
+
+@roles_cli.command("list")
+@with_appcontext
+def list_command() -> None:
+    """List every grant."""
+    with Session(_engine()) as session:
+        grants = roles.list_grants(session)
+    if not grants:
+        click.echo("尚未授予任何角色")
+    for grant, name in grants:
+        scope = "" if grant.department_id == 0 else f" 部门{grant.department_id}"
+        click.echo(f"{grant.role:10} {grant.userid:16} {name or '(尚未联系过)'}{scope}")
+
+
+def init_app(app) -> None:
+    from bot.console import console_command
+
+    for group in (outbox_cli, directory_cli, roles_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(console_command)

@@ -1,0 +1,46 @@
+"""What a handler gets: the session of this callback's transaction, the sender, the clock, and
+the only two ways to cause effects: a passive reply and outbox messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from bot import outbox
+from bot.clock import Clock
+from bot.config import Settings
+from bot.render import render_text
+from models import User
+
+
+@dataclass
+class Ctx:
+    session: Session
+    settings: Settings
+    clock: Clock
+    user: User
+    message: object  # a wechatpy message or event
+    reply_text: str | None = None
+    reply_button: str | None = None  # grey text for the tapped card button (update_button)
+    enqueued: int = field(default=0)
+
+    @property
+    def userid(self) -> str:
+        return self.user.userid
+
+    @property
+    def text(self) -> str:
+        """The text of a text message, stripped; '' for events."""
+        return (getattr(self.message, "content", "") or "").strip()
+
+    def reply(self, template: str, **context) -> None:
+        """Answer the sender with the text of templates/messages/<template>.txt.j2."""
+        self.reply_text = render_text(template, user=self.user, **context)
+
+    def send(self, userids: list[str], template: str, *, automatic: bool = False,
+             dedup_key: str | None = None, **context) -> None:
+        """Queue a text message to `userids` (delivered by the outbox dispatcher)."""
+        outbox.enqueue_text(self.session, userids, render_text(template, **context),
+                            automatic=automatic, dedup_key=dedup_key, now=self.clock.now())
+        self.enqueued += 1

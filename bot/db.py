@@ -1,0 +1,116 @@
+"""Database engine per app, transactions that roll back unless committed, and the db CLI."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
+    if url.startswith("sqlite:"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin" below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # BEGIN IMMEDIATE takes the write lock up front: two writers queue on busy_timeout
+        # instead of failing with "database is locked" when a reader upgrades to a writer.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """The engine of `app` (default: the current app)."""
+    app = app or current_app
+    return app.extensions["filingbot.engine"]
+
+
+@contextmanager
+def session_scope(app: Flask | None = None) -> Iterator[Session]:
+    """A session whose work is rolled back unless the caller commits it."""
+    session = Session(get_engine(app), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def check_database(app: Flask | None = None) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    with get_engine(app).connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def alembic_config(url: str):
+    """Alembic configuration pointing at our migrations and the given database."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply migrations up to `revision`; running it again changes nothing."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+db_cli = click.Group("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_command(revision: str) -> None:
+    """Apply migrations (idempotent)."""
+    upgrade_database(current_app.config["SETTINGS"].database_url, revision)
+    click.echo("数据库已是最新结构 (database is at revision head)")
+    if "filingbot.emulator" in current_app.extensions:
+        from bot.sandbox import seed_sandbox
+
+        counts = seed_sandbox(current_app)
+        click.echo(f"沙箱通讯录已同步：{counts['users']} 位演示成员，新授予 {counts['granted']} 个角色")
+
+
+@db_cli.command("current")
+def current_command() -> None:
+    """Show the database's current revision."""
+    from alembic import command
+
+    command.current(alembic_config(current_app.config["SETTINGS"].database_url))
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine for `app`, dispose it on teardown of the app, register `flask db`."""
+    app.extensions["filingbot.engine"] = make_engine(app.config["SETTINGS"].database_url)
+    app.cli.add_command(db_cli)

@@ -1,0 +1,105 @@
+"""The directory cache: who a userid is, which departments they belong to and lead (SPEC §2).
+
+读取成员 user/get (doc 90196), 获取部门列表 department/list (doc 90208),
+获取部门成员详情 user/list (doc 90201)."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+from wechatpy.exceptions import WeChatClientException
+
+from models import Department, Membership, User, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def ensure_user(engine, client, userid: str) -> None:
+    """Make sure `userid` is cached, asking WeCom (user/get) on first contact.
+
+    Runs before the callback's transaction: no database lock is held during the API call.
+    If WeCom cannot be reached the user is kept by userid alone and looked up next time."""
+    with Session(engine) as session:
+        user = session.get(User, userid)
+        known = user is not None and user.looked_up
+        session.rollback()
+    if known:
+        return
+    try:
+        data = client.user.get(userid)
+    except (WeChatClientException, requests.RequestException) as exc:
+        log.warning("user/get failed for a new user: %s", getattr(exc, "errcode", type(exc).__name__))
+        data = None
+    with Session(engine) as session:
+        if data is None:
+            if session.get(User, userid) is None:
+                session.add(User(userid=userid, name=userid, looked_up=False))
+        else:
+            for dept_id in data.get("department", []):
+                if session.get(Department, dept_id) is None:
+                    session.add(Department(id=dept_id, name=_department_name(client, dept_id)))
+            store_user(session, data)
+        session.commit()
+
+
+def _department_name(client, dept_id: int) -> str:
+    try:
+        return client.department.get(dept_id)[0]["name"]
+    except (WeChatClientException, requests.RequestException, IndexError, KeyError):
+        return f"部门{dept_id}"
+
+
+def store_user(session: Session, data: dict) -> User:
+    """Insert or refresh a user and their memberships from a user/get or user/list entry."""
+    user = session.get(User, data["userid"]) or User(userid=data["userid"], name=data["name"])
+    user.name = data.get("name") or user.userid
+    user.position = data.get("position") or ""
+    user.active = data.get("status", 1) in (1, 4)  # 1 activated, 4 not yet activated
+    user.looked_up = True
+    user.synced_at = utcnow()
+    session.add(user)
+    session.flush()
+    departments = data.get("department", [])
+    leaders = data.get("is_leader_in_dept") or [0] * len(departments)
+    session.execute(delete(Membership).where(Membership.userid == user.userid))
+    for dept_id, leader in zip(departments, leaders):
+        session.add(Membership(userid=user.userid, department_id=dept_id, is_leader=bool(leader)))
+    return user
+
+
+def sync_directory(engine, client) -> dict:
+    """Refresh every department and user the app can see; users no longer seen become inactive.
+
+    All API calls happen first, so no database lock is held while WeCom answers."""
+    departments = client.department.get()
+    entries: dict[str, dict] = {}
+    for item in departments:
+        for entry in client.user.list(item["id"], fetch_child=False, simple=False):
+            entries.setdefault(entry["userid"], entry)
+    with Session(engine) as session:
+        for item in departments:
+            dept = session.get(Department, item["id"]) or Department(id=item["id"], name=item["name"])
+            dept.name, dept.parent_id = item["name"], item.get("parentid")
+            dept.sort_order, dept.synced_at = item.get("order", 0), utcnow()
+            session.add(dept)
+        session.flush()
+        for entry in entries.values():
+            store_user(session, entry)
+        gone = session.execute(
+            update(User).where(User.userid.not_in(list(entries)), User.active.is_(True),
+                               User.looked_up.is_(True))
+            .values(active=False)
+        ).rowcount
+        session.commit()
+    return {"departments": len(departments), "users": len(entries), "left": gone}
+
+
+def departments_of(session: Session, userid: str) -> list[Department]:
+    """The departments `userid` belongs to, in directory order."""
+    return list(session.scalars(
+        select(Department).join(Membership, Membership.department_id == Department.id)
+        .where(Membership.userid == userid).order_by(Department.sort_order, Department.id)
+    ))

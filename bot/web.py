@@ -1,0 +1,22 @@
+"""Plain web endpoints: /healthz now, office pages later (SPEC §8)."""
+
+from flask import Blueprint, jsonify
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db import check_database
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 otherwise (no details: they may name hosts)."""
+    try:
+        check_database()
+    except SQLAlchemyError:
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

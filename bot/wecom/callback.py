@@ -1,0 +1,186 @@
+"""POST/GET /wecom/callback: the WeCom callback, as a pipeline of one-job steps.
+
+size limit → parse envelope safely → verify + decrypt → parse → dedup → route → reply.
+
+Protocol: 接收消息与事件 (doc 90238, retries and dedup), 加解密方案 (doc 90968), 被动回复
+(doc 90241). The durable write comes before the answer: the inbound row, the state change and
+the outbox rows are committed in one transaction, then the passive reply is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from wechatpy.enterprise import parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot import directory
+from bot.context import Ctx
+from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
+from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
+from models import InboundEvent, User
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wecom", __name__)
+
+MAX_BODY = 64 * 1024
+QUERY_KEYS = ("msg_signature", "timestamp", "nonce")
+
+
+class BadCallback(Exception):
+    """A request that is not a well-formed WeCom callback (→ 400)."""
+
+
+@bp.get("/wecom/callback")
+def verify_url():
+    """URL check (验证URL有效性): answer the decrypted echostr, raw, within 1 s."""
+    args = require_query(QUERY_KEYS + ("echostr",))
+    try:
+        echo = crypto().check_signature(args["msg_signature"], args["timestamp"], args["nonce"],
+                                        args["echostr"])
+    except (InvalidSignatureException, InvalidCorpIdException):
+        abort(403)
+    except Exception:  # bad base64, bad padding: not something WeCom sent
+        abort(400)
+    return Response(echo, mimetype="text/plain")
+
+
+@bp.post("/wecom/callback")
+def receive():
+    """Receive a message or event and answer with an encrypted passive reply or an empty 200."""
+    args = require_query(QUERY_KEYS)
+    if (request.content_length or 0) > MAX_BODY:
+        abort(413)
+    body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH caps chunked bodies too
+    try:
+        encrypted = encrypted_part(body)
+        plain = crypto().decrypt_message({"Encrypt": encrypted}, args["msg_signature"],
+                                         args["timestamp"], args["nonce"])
+    except (InvalidSignatureException, InvalidCorpIdException):
+        abort(403)
+    except BadCallback:
+        abort(400)
+    except Exception:  # undecryptable payload
+        abort(400)
+    try:
+        message = parse_inner(plain)
+    except BadCallback:
+        abort(400)
+    reply_xml = handle(message)
+    if not reply_xml:
+        return Response("", mimetype="text/plain")
+    nonce = secrets.token_hex(8)
+    return Response(crypto().encrypt_message(reply_xml, nonce, str(int(time.time()))),
+                    mimetype="application/xml")
+
+
+def require_query(keys: tuple[str, ...]) -> dict:
+    """The query parameters WeCom always sends; 400 when one is missing."""
+    values = {key: request.args.get(key, "") for key in keys}
+    if not all(values.values()):
+        abort(400)
+    return values
+
+
+def crypto() -> WeChatCrypto:
+    settings = current_app.config["SETTINGS"]
+    return WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
+
+
+def encrypted_part(body: bytes) -> str:
+    """The Encrypt element of the outer envelope; DTDs and entities are refused."""
+    try:
+        root = safe_fromstring(body, forbid_dtd=True)
+    except (DefusedXmlException, SyntaxError, ValueError) as exc:
+        raise BadCallback(str(exc)) from None
+    encrypted = root.findtext("Encrypt")
+    if root.tag != "xml" or not encrypted:
+        raise BadCallback("no Encrypt element")
+    return encrypted.strip()
+
+
+def parse_inner(plain: str):
+    """Parse the decrypted XML into a wechatpy message; anything not from our app is refused."""
+    try:
+        root = safe_fromstring(plain.encode("utf-8"), forbid_dtd=True)
+    except (DefusedXmlException, SyntaxError, ValueError) as exc:
+        raise BadCallback(str(exc)) from None
+    settings = current_app.config["SETTINGS"]
+    if not root.findtext("FromUserName") or not root.findtext("MsgType"):
+        raise BadCallback("not a WeCom message")
+    if root.findtext("ToUserName") != settings.wecom_corp_id:
+        raise BadCallback("message for another corp")
+    agent = (root.findtext("AgentID") or "").strip()
+    if agent and agent != str(settings.wecom_agent_id):
+        raise BadCallback("message for another app")
+    return parse_message(plain)
+
+
+def dedup_key(message) -> str:
+    """MsgId for messages; sender + CreateTime + event + key/TaskId for events (doc 90238)."""
+    if message.type != "event":
+        return f"msg:{message.id}"
+    raw = message._data
+    return ":".join(str(part) for part in (
+        "evt", message.source, raw.get("CreateTime", ""), raw.get("Event", ""),
+        raw.get("EventKey", "") or "", raw.get("TaskId", "") or "",
+    ))
+
+
+def handle(message) -> str:
+    """Deduplicate, route and commit; return the plaintext reply XML ('' for none)."""
+    app = current_app._get_current_object()
+    engine = app.extensions["filingbot.engine"]
+    directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
+    key = dedup_key(message)
+    with Session(engine, expire_on_commit=False) as session:
+        inbound = InboundEvent(dedup_key=key, userid=message.source)
+        session.add(inbound)
+        try:
+            session.flush()
+        except IntegrityError:
+            # WeCom's retry of a callback we already handled: same answer, no second effect.
+            session.rollback()
+            stored = session.scalar(select(InboundEvent.reply).where(InboundEvent.dedup_key == key))
+            log.info("duplicate callback %s answered from the stored reply", key)
+            return stored or ""
+        ctx = Ctx(session=session, settings=app.config["SETTINGS"], clock=app.extensions["filingbot.clock"],
+                  user=session.get(User, message.source), message=message)
+        app.extensions["filingbot.router"].dispatch(ctx)
+        reply_xml = render_reply(ctx, message)
+        inbound.reply = reply_xml
+        session.commit()
+    if ctx.enqueued:
+        app.extensions["filingbot.dispatcher_thread"].notify()
+    return reply_xml
+
+
+def render_reply(ctx: Ctx, message) -> str:
+    """The passive reply; text over 2048 bytes goes through the outbox in several parts."""
+    if ctx.reply_button is not None:
+        if ctx.reply_text:
+            ctx.send([ctx.userid], "raw", text=ctx.reply_text)
+        return update_button_reply_xml(ctx.reply_button, message)
+    if not ctx.reply_text:
+        return ""
+    if fits_passive(ctx.reply_text):
+        return text_reply_xml(ctx.reply_text, message)
+    for part in split_utf8(ctx.reply_text):
+        ctx.send([ctx.userid], "raw", text=part)
+    return ""
+
+
+def init_app(app) -> None:
+    """Register the callback blueprint and cap request bodies at 64 KiB."""
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.register_blueprint(bp)

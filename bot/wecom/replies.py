@@ -1,0 +1,62 @@
+"""Passive replies: text via wechatpy, and the card-update reply wechatpy 1.8 lacks.
+
+被动回复消息格式 / 模板卡片更新消息: https://developer.work.weixin.qq.com/document/path/90241
+"""
+
+from __future__ import annotations
+
+import time
+
+from wechatpy.enterprise import create_reply
+from wechatpy.utils import to_text
+from xml.sax.saxutils import escape
+
+PASSIVE_TEXT_LIMIT = 2048  # bytes of UTF-8 (doc 90241)
+
+
+def text_reply_xml(content: str, message) -> str:
+    """Plaintext XML of a passive text reply to `message`."""
+    return create_reply(content, message).render()
+
+
+def update_button_reply_xml(replace_name: str, message) -> str:
+    """Plaintext XML that greys out the tapped button of the tapper's own card.
+
+    Built with escaped text rather than CDATA: wechatpy's CDATA fields do not escape `]]>`.
+    """
+    return (
+        "<xml>"
+        f"<ToUserName>{escape(to_text(message.source))}</ToUserName>"
+        f"<FromUserName>{escape(to_text(message.target))}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        "<MsgType>update_button</MsgType>"
+        f"<Button><ReplaceName>{escape(replace_name)}</ReplaceName></Button>"
+        "</xml>"
+    )
+
+
+def fits_passive(content: str) -> bool:
+    """Whether `content` fits in one passive text reply."""
+    return len(content.encode("utf-8")) <= PASSIVE_TEXT_LIMIT
+
+
+def split_utf8(content: str, limit: int = PASSIVE_TEXT_LIMIT) -> list[str]:
+    """Split text into chunks of at most `limit` UTF-8 bytes, at line breaks where possible."""
+    chunks, current = [], ""
+    for line in content.splitlines(keepends=True):
+        while len(line.encode("utf-8")) > limit:  # a single overlong line: cut on characters
+            cut = limit
+            while len(line[:cut].encode("utf-8")) > limit:
+                cut -= 1
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:cut])
+            line = line[cut:]
+        if len((current + line).encode("utf-8")) > limit:
+            chunks.append(current)
+            current = ""
+        current += line
+    if current:
+        chunks.append(current)
+    return [c.rstrip("\n") for c in chunks if c.strip()]

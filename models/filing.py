@@ -1,0 +1,38 @@
+"""Filings (登记, 申请, 变更, 年检, 注销, 举报) and the decisions taken on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import json_field, time_field
+
+FILING_KINDS = ("register", "apply", "change", "annual", "close", "report")
+FILING_STATUSES = (
+    "awaiting_dept", "awaiting_office", "awaiting_tech", "approved", "rejected",
+    "returned", "withdrawn", "done",
+)
+
+
+class Filing(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    submitter: str = Field(max_length=64, index=True)
+    fields: dict = json_field()
+    status: str = Field(max_length=24, index=True)
+    version: int = 1
+    created_at: datetime = time_field(default_now=True)
+    updated_at: datetime = time_field(default_now=True)
+
+
+class Decision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    stage: str = Field(max_length=16)
+    outcome: str = Field(max_length=24)
+    decider: str = Field(max_length=64)
+    reason: str = ""
+    decided_at: datetime = time_field(default_now=True)

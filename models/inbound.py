@@ -1,0 +1,17 @@
+"""Inbound callbacks already handled, keyed for deduplication of WeCom's retries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import time_field
+
+
+class InboundEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(unique=True, max_length=255)
+    userid: str = Field(default="", max_length=64)
+    reply: str | None = None  # plaintext passive reply XML, replayed to a retry
+    received_at: datetime = time_field(default_now=True, index=True)

@@ -1,0 +1,28 @@
+"""Outgoing WeCom API calls, written in the transaction that caused them (SPEC §7)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import json_field, time_field
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
+
+
+class OutboxMessage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str | None = Field(default=None, unique=True, max_length=255)
+    kind: str = Field(default="send", max_length=24)  # send | update_card
+    payload: dict = json_field()
+    status: str = Field(default="pending", max_length=12, index=True)
+    automatic: bool = False  # reminders and digests: held back during quiet hours
+    card_task_id: str | None = Field(default=None, max_length=128)
+    attempts: int = 0
+    next_attempt_at: datetime = time_field(default_now=True, index=True)
+    lease_until: datetime | None = time_field(nullable=True)
+    last_error: str | None = None
+    result: dict = json_field()
+    created_at: datetime = time_field(default_now=True)
+    sent_at: datetime | None = time_field(nullable=True)
