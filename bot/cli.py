@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from bot import directory, roles
 
-outbox_cli = click.Group("outbox", help="Outgoing messages.")
-directory_cli = click.Group("directory", help="The WeCom directory cache.")
-roles_cli = click.Group("roles", help="Role grants: " + ", ".join(roles.GRANTABLE))
+outbox_cli = AppGroup("outbox", help="Outgoing messages.")
+directory_cli = AppGroup("directory", help="The WeCom directory cache.")
+roles_cli = AppGroup("roles", help="Role grants: " + ", ".join(roles.GRANTABLE))
 
 
 def _engine():

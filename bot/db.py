@@ -8,6 +8,7 @@ from typing import Iterator
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -86,7 +87,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-db_cli = click.Group("db", help="Database schema (Alembic migrations).")
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
 
 @db_cli.command("upgrade")

@@ -33,14 +33,21 @@ def ensure_user(engine, client, userid: str) -> None:
     except (WeChatClientException, requests.RequestException) as exc:
         log.warning("user/get failed for a new user: %s", getattr(exc, "errcode", type(exc).__name__))
         data = None
+    names = {}
+    if data is not None:
+        with Session(engine) as session:
+            unknown = [d for d in data.get("department", []) if session.get(Department, d) is None]
+            session.rollback()
+        names = {dept_id: _department_name(client, dept_id) for dept_id in unknown}
     with Session(engine) as session:
         if data is None:
             if session.get(User, userid) is None:
                 session.add(User(userid=userid, name=userid, looked_up=False))
         else:
-            for dept_id in data.get("department", []):
+            for dept_id, name in names.items():
                 if session.get(Department, dept_id) is None:
-                    session.add(Department(id=dept_id, name=_department_name(client, dept_id)))
+                    session.add(Department(id=dept_id, name=name))
+            session.flush()
             store_user(session, data)
         session.commit()
 

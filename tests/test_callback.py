@@ -1,0 +1,188 @@
+"""The callback endpoint: Tencent's sample vectors, replies, retries, and requests refused."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
+
+import pytest
+import xmltodict
+from sqlalchemy import func, select
+from wechatpy.enterprise.crypto import WeChatCrypto
+
+from bot import create_app
+from models import InboundEvent, OutboxMessage, User
+from tests.wecom import AES_KEY, CORP_ID, TOKEN
+
+# Set A of WeCom's 加解密方案说明 "举例说明" and Tencent's Sample.py (doc 90968 / 91144).
+VECTOR = {
+    "token": "QDG6eK",
+    "aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+    "corp_id": "wx5823bf96d3bd56c7",
+    "get": {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589",
+            "nonce": "263014780",
+            "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="},
+    "post": {"msg_signature": "477715d11cdb4164915debcba66cb864d751f3e6", "timestamp": "1409659813",
+             "nonce": "1372623149"},
+    "encrypt": "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==",
+}
+
+
+@pytest.fixture
+def vector_app(app_env, clock):
+    env = {**app_env, "WECOM_TOKEN": VECTOR["token"], "WECOM_AES_KEY": VECTOR["aes_key"],
+           "WECOM_CORP_ID": VECTOR["corp_id"], "WECOM_AGENT_ID": "218"}
+    app = create_app({"ENV": env, "CLOCK": clock, "OUTBOX_THREAD": False})
+    yield app
+    app.extensions["filingbot.engine"].dispose()
+
+
+def count(app, model) -> int:
+    from sqlmodel import Session
+    with Session(app.extensions["filingbot.engine"]) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_tencent_get_vector_answers_the_decrypted_echostr(vector_app):
+    response = vector_app.test_client().get("/wecom/callback?" + urlencode(VECTOR["get"]))
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "1616140317555161061"
+
+
+def test_tencent_post_vector_is_decrypted_and_answered(vector_app):
+    body = (f"<xml><ToUserName><![CDATA[{VECTOR['corp_id']}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{VECTOR['encrypt']}]]></Encrypt>"
+            "<AgentID><![CDATA[218]]></AgentID></xml>")
+    response = vector_app.test_client().post(
+        "/wecom/callback?" + urlencode(VECTOR["post"]), data=body)
+    assert response.status_code == 200
+    envelope = xmltodict.parse(response.get_data())["xml"]
+    crypto = WeChatCrypto(VECTOR["token"], VECTOR["aes_key"], VECTOR["corp_id"])
+    reply = xmltodict.parse(crypto.decrypt_message(
+        response.get_data(), envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]))["xml"]
+    assert reply["ToUserName"] == "mycreate"
+    assert "hello" in reply["Content"]  # the menu quotes the text it did not understand
+    assert count(vector_app, InboundEvent) == 1
+
+
+def test_help_gets_a_help_reply_through_the_emulator(wecom):
+    delivery = wecom.as_user("zhangsan").say("帮助")
+    assert delivery.status == 200
+    assert "登记" in delivery.text and "年检" in delivery.text
+    assert delivery.text.startswith("张三")  # the user was looked up with user/get
+    assert wecom.texts("zhangsan") == [delivery.text]
+
+
+def test_unknown_text_gets_the_short_menu(wecom):
+    delivery = wecom.as_user("lisi").say("今天天气如何")
+    assert "今天天气如何" in delivery.text and "帮助" in delivery.text
+
+
+@pytest.fixture
+def echo_command(app):
+    """A test command whose effect is an outbox message, to count effects of retries."""
+    def echo(ctx):
+        ctx.send([ctx.userid], "raw", text="回声：" + ctx.text)
+        ctx.reply("raw", text="收到")
+    app.extensions["filingbot.router"].command("回声")(echo)
+
+
+def test_a_retried_callback_gets_the_same_answer_and_has_one_effect(app, wecom, echo_command):
+    first = wecom.as_user("zhangsan").say("回声 一次")
+    again = wecom.phone.redeliver("zhangsan", first.query, first.body)
+    assert again.status == 200 and again.text == first.text == "收到"
+    assert count(app, InboundEvent) == 1
+    assert count(app, OutboxMessage) == 1
+    wecom.drain()
+    assert wecom.texts("zhangsan").count("回声：回声 一次") == 1
+
+
+def _signed(crypto: WeChatCrypto, inner: str) -> tuple[str, bytes]:
+    envelope = xmltodict.parse(crypto.encrypt_message(inner, "nonce1", "1700000000"))["xml"]
+    query = urlencode({"msg_signature": envelope["MsgSignature"], "timestamp": "1700000000",
+                       "nonce": "nonce1"})
+    body = f"<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{envelope['Encrypt']}</Encrypt></xml>"
+    return query, body.encode()
+
+
+TEXT = (f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>zhangsan</FromUserName>"
+        "<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>帮助</Content>"
+        "<MsgId>42</MsgId><AgentID>1000002</AgentID></xml>")
+BOMB = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        "<xml><Encrypt>&lol2;</Encrypt></xml>")
+EXTERNAL = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            "<xml><Encrypt>&e;</Encrypt></xml>")
+
+
+def _sign_raw(ciphertext: str) -> str:
+    """Query string with a valid signature over an arbitrary Encrypt value (doc 91144 formula)."""
+    signature = hashlib.sha1("".join(sorted([TOKEN, "1700000000", "n", ciphertext])).encode()).hexdigest()
+    return urlencode({"msg_signature": signature, "timestamp": "1700000000", "nonce": "n"})
+
+
+def refused_requests():
+    good = WeChatCrypto(TOKEN, AES_KEY, CORP_ID)
+    other_corp = WeChatCrypto(TOKEN, AES_KEY, "wwsomeothercorp")
+    query, body = _signed(good, TEXT)
+    other_query, other_body = _signed(other_corp, TEXT.replace(CORP_ID, "wwsomeothercorp"))
+    not_wecom_query, not_wecom_body = _signed(good, "<xml><Hello>world</Hello></xml>")
+    bomb_inner_query, bomb_inner_body = _signed(good, BOMB)
+    bad_sig = query.replace("msg_signature=", "msg_signature=0")
+    return [
+        ("bad signature", bad_sig, body, 403),
+        ("encrypted for another corp", other_query, other_body, 403),
+        ("missing query parameters", "", body, 400),
+        ("missing nonce", query.split("&nonce")[0], body, 400),
+        ("not XML", query, b"hello world", 400),
+        ("XML without Encrypt", query, b"<xml><Foo>1</Foo></xml>", 400),
+        ("garbage ciphertext", _sign_raw("bm90IGNpcGhlcg=="),
+         b"<xml><Encrypt>bm90IGNpcGhlcg==</Encrypt></xml>", 400),
+        ("decrypts to non-WeCom XML", not_wecom_query, not_wecom_body, 400),
+        ("billion laughs", query, BOMB.encode(), 400),
+        ("external entity", query, EXTERNAL.encode(), 400),
+        ("entities inside the ciphertext", bomb_inner_query, bomb_inner_body, 400),
+        ("body over 64 KiB", query, body + b" " * (64 * 1024), 413),
+    ]
+
+
+@pytest.mark.parametrize("name,query,body,status", refused_requests(),
+                         ids=[r[0] for r in refused_requests()])
+def test_bad_requests_are_refused_and_write_nothing(app, name, query, body, status):
+    response = app.test_client().post("/wecom/callback?" + query, data=body)
+    assert response.status_code == status
+    assert count(app, InboundEvent) == 0
+    assert count(app, OutboxMessage) == 0
+    assert count(app, User) == 0
+
+
+def test_get_with_a_bad_signature_is_refused(app):
+    query = {"msg_signature": "0" * 40, "timestamp": "1", "nonce": "2", "echostr": "abcd"}
+    assert app.test_client().get("/wecom/callback?" + urlencode(query)).status_code == 403
+    del query["echostr"]
+    assert app.test_client().get("/wecom/callback?" + urlencode(query)).status_code == 400
+
+
+def test_a_message_for_another_app_of_the_corp_is_refused(app):
+    query, body = _signed(WeChatCrypto(TOKEN, AES_KEY, CORP_ID),
+                          TEXT.replace("<AgentID>1000002</AgentID>", "<AgentID>1000099</AgentID>"))
+    assert app.test_client().post("/wecom/callback?" + query, data=body).status_code == 400
+    assert count(app, InboundEvent) == 0
+
+
+def test_long_replies_are_split_into_messages_of_at_most_2048_bytes(app, wecom):
+    def long_answer(ctx):
+        ctx.reply("raw", text="\n".join(f"第{i}行：" + "账号备案" * 20 for i in range(60)))
+    app.extensions["filingbot.router"].command("长")(long_answer)
+    delivery = wecom.as_user("zhangsan").say("长")
+    assert delivery.status == 200 and delivery.reply is None
+    wecom.drain()
+    parts = wecom.texts("zhangsan")
+    assert len(parts) > 1
+    assert all(len(p.encode()) <= 2048 for p in parts)
+    assert "\n".join(parts).count("账号备案") == 60 * 20
+
+
+def test_healthz_checks_the_database(app):
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.get_json()["database"] == "ok"

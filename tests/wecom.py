@@ -1,0 +1,81 @@
+"""WeComActions: drive the bot as WeCom does, through the emulator, with real encryption.
+
+    wecom.as_user("zhangsan").say("帮助").text   # the passive reply
+    wecom.drain(); wecom.texts("zhangsan")        # what reached the user's phone
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from werkzeug.serving import make_server
+
+from bot.wecom.emulator import Emulator, Phone, create_emulator_app, flask_target
+
+CORP_ID = "wwtestcorp0001"
+AGENT_ID = 1000002
+SECRET = "test-secret-0123456789"
+TOKEN = "testToken123"
+AES_KEY = "k8Tq3Zp1Lm9Xc7Vb5Nn2Ws4Ed6Rf0Gh8Jy3Ui5Oa1SQ"
+
+
+class EmulatorServer:
+    """The emulator's API over real HTTP on a free local port; it can go down and come back."""
+
+    def __init__(self, emulator: Emulator):
+        self.emulator = emulator
+        self.app = create_emulator_app(emulator)
+        self.port = 0
+        self.server = None
+        self.start()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/cgi-bin/"
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+@dataclass
+class UserActions:
+    wecom: "WeComActions"
+    userid: str
+
+    def say(self, text: str):
+        """Type `text` in the app's chat; returns the Delivery (status, passive reply)."""
+        return self.wecom.phone.say(self.userid, text)
+
+    def tap(self, task_id: str, key: str):
+        return self.wecom.phone.tap(self.userid, task_id, key)
+
+
+class WeComActions:
+    def __init__(self, app, emulator: Emulator):
+        self.app = app
+        self.emulator = emulator
+        self.phone = Phone(emulator, flask_target(app))
+
+    def as_user(self, userid: str) -> UserActions:
+        return UserActions(self, userid)
+
+    def drain(self) -> dict:
+        """Run the outbox dispatcher until nothing is due."""
+        return self.app.extensions["filingbot.dispatcher"].drain()
+
+    def inbox(self, userid: str) -> list[dict]:
+        return self.emulator.inbox(userid)
+
+    def texts(self, userid: str) -> list[str]:
+        """Text contents that reached `userid`, passive replies and sent messages alike."""
+        return [m["body"]["content"] for m in self.emulator.inbox(userid)
+                if m["msgtype"] in ("text", "markdown")]
