@@ -27,6 +27,7 @@ Run it from the repo root, with the venv active:
 
 import argparse
 import contextlib
+import functools
 import itertools
 import json
 import math
@@ -209,12 +210,21 @@ def stop(proc):
         proc.wait(timeout=10)
 
 
+@functools.cache
+def control_socket_args():
+    """`--no-control-socket` if this gunicorn has one (27+), else nothing."""
+    # Otherwise both servers would fight over the same ~/.gunicorn/gunicorn.ctl.
+    help_text = subprocess.run([sys.executable, "-m", "gunicorn", "--help"], capture_output=True,
+                               text=True, check=False).stdout
+    return ["--no-control-socket"] if "--no-control-socket" in help_text else []
+
+
 @contextlib.contextmanager
 def gunicorn(app_spec, workers, env, log_path):
     """Run `gunicorn -w N -b 127.0.0.1:PORT app_spec`; yield its base URL, stop it on exit."""
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           app_spec]
+           *control_socket_args(), app_spec]
     with open(log_path, "wb") as log_file:
         # A new session makes gunicorn the leader of its own process group, so stop() can
         # signal the master and its workers together, and Ctrl-C here does not reach them.

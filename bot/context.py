@@ -24,6 +24,7 @@ class Ctx:
     reply_text: str | None = None
     reply_button: str | None = None  # grey text for the tapped card button (update_button)
     enqueued: int = field(default=0)
+    notes: list[str] = field(default_factory=list)  # put before whatever the reply is
 
     @property
     def userid(self) -> str:
@@ -36,7 +37,11 @@ class Ctx:
 
     def reply(self, template: str, **context) -> None:
         """Answer the sender with the text of templates/messages/<template>.txt.j2."""
-        self.reply_text = render_text(template, user=self.user, **context)
+        self.reply_text = "\n\n".join([*self.notes, render_text(template, user=self.user, **context)])
+
+    def note(self, template: str, **context) -> None:
+        """Prefix the reply with a note (e.g. "your last form expired")."""
+        self.notes.append(render_text(template, **context))
 
     def send(self, userids: list[str], template: str, *, automatic: bool = False,
              dedup_key: str | None = None, **context) -> None:

@@ -1,0 +1,310 @@
+"""The conversation engine: one FormSpec at a time per user, state in the database (SPEC §4).
+
+States of a Conversation row (`step`):
+    department  – the user belongs to several departments: which one files?
+    <field>     – asking that field
+    choose      – an answer matched several people/accounts: pick one by number
+    confirm     – summary shown: 确认 / 修改 <字段> / 取消
+    abandon     – a new form command arrived mid-form: abandon the current one? 是/否
+A form idle for 30 minutes expires; the next message says so.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.directory import departments_of
+from bot.router import first_word
+from handlers.forms import answers as a
+from handlers.forms import validators as v
+from handlers.forms.catalog import FORMS, form_for_command
+from handlers.forms.oneshot import blank_template, parse_lines
+from handlers.forms.spec import FormSpec
+from handlers.forms.submit import submit
+from models import Conversation
+
+IDLE_LIMIT = timedelta(minutes=30)
+CANCEL = ("取消", "cancel", "退出")
+BACK = ("返回", "back", "上一步")
+SKIP = ("跳过", "skip", "无")
+CONFIRM = ("确认", "提交", "confirm", "ok")
+YES = ("是", "好", "y", "yes", "确定", "放弃")
+NO = ("否", "不", "n", "no", "继续")
+
+
+def register(router) -> None:
+    router.intercept(intercept)
+
+
+def intercept(ctx) -> bool:
+    """Handle `ctx.text` if it starts a form or belongs to the user's form in progress."""
+    conv = load(ctx)
+    if conv is not None and ctx.clock.now() - conv.updated_at > IDLE_LIMIT:
+        ctx.note("forms/expired", title=FORMS[conv.kind].title)
+        ctx.session.delete(conv)
+        ctx.session.flush()
+        conv = None
+    text = ctx.text
+    form = form_for_command(first_word(text))
+    if conv is None:
+        if form is None:
+            return False
+        start(ctx, form, text)
+        return True
+    if first_word(text) in ("帮助", "help", "查询", "我的", "query"):
+        return False  # answered by their own handlers; the form waits
+    if text.lower() in CANCEL:
+        ctx.session.delete(conv)
+        ctx.reply("forms/cancelled", title=FORMS[conv.kind].title)
+        return True
+    if form is not None and conv.step != "abandon":
+        remember(conv, step="abandon", _pending=text, _resume=conv.step)
+        ctx.reply("forms/abandon", current=FORMS[conv.kind].title, new=form.title)
+        return True
+    Step(ctx, conv).handle(text)
+    return True
+
+
+def load(ctx) -> Conversation | None:
+    """The user's conversation row, locked for this transaction."""
+    return ctx.session.scalar(
+        select(Conversation).where(Conversation.userid == ctx.userid).with_for_update())
+
+
+def remember(conv: Conversation, step: str | None = None, **meta) -> None:
+    """Store the step and meta keys; JSON columns need a new dict to be seen as changed."""
+    answers = dict(conv.answers)
+    answers.update(meta)
+    conv.answers = answers
+    if step is not None:
+        conv.step = step
+
+
+def start(ctx, form: FormSpec, text: str) -> None:
+    """Begin `form`: the blank template, a one-shot form, or the first question."""
+    lines = text.splitlines()
+    rest = lines[0].strip()[len(first_word(lines[0])):].strip()
+    if rest in ("模板", "template"):
+        ctx.reply("forms/template", form=form, template=blank_template(form))
+        return
+    conv = Conversation(userid=ctx.userid, kind=form.kind, step="", answers={},
+                        updated_at=ctx.clock.now())
+    ctx.session.add(conv)
+    step = Step(ctx, conv)
+    raw, unknown, stray = parse_lines(form, lines[1:] + ([rest] if rest else []))
+    oneshot = bool(raw or unknown)
+    remember(conv, _raw=raw, _oneshot=oneshot, _skipped=[], _history=[])
+    if unknown or stray:
+        step.notes.append(("unknown_labels", {"labels": unknown, "stray": stray[:3], "form": form}))
+    if form.per_department:
+        departments = departments_of(ctx.session, ctx.userid)
+        if not departments:
+            ctx.session.delete(conv)
+            ctx.reply("forms/no_department")
+            return
+        if len(departments) > 1:
+            options = [(d.name, d.id) for d in departments]
+            remember(conv, step="department", _choice={"for": "_dept", "options": options})
+            step.ask_choice("您在多个部门，请问为哪个部门填报？回复序号：", options)
+            return
+        remember(conv, _dept=departments[0].id)
+    step.advance()
+
+
+class Step:
+    """One message's worth of work on a conversation."""
+
+    def __init__(self, ctx, conv: Conversation):
+        self.ctx, self.conv = ctx, conv
+        self.form = FORMS[conv.kind]
+        self.notes: list[tuple[str, dict]] = []  # (template code, params) shown before the question
+        conv.updated_at = ctx.clock.now()
+
+    @property
+    def answers(self) -> dict:
+        return self.conv.answers
+
+    def fc(self) -> a.FormContext:
+        values = {k: val for k, val in self.answers.items() if not k.startswith("_")}
+        return a.FormContext(session=self.ctx.session, userid=self.ctx.userid,
+                             department_id=self.answers.get("_dept"),
+                             today=self.ctx.clock.local_now().date(), answers=values)
+
+    # --- dispatch on the current step ----------------------------------------------------
+    def handle(self, text: str) -> None:
+        step = self.conv.step
+        if step == "abandon":
+            return self.on_abandon(text)
+        if text.lower() in BACK:
+            return self.back()
+        if step in ("department", "choose"):
+            return self.on_choice(text)
+        if step == "confirm":
+            return self.on_confirm(text)
+        return self.on_answer(self.form.field(step), text)
+
+    def on_abandon(self, text: str) -> None:
+        pending, resume = self.answers.get("_pending", ""), self.answers.get("_resume", "")
+        if text.lower() in YES:
+            self.ctx.session.delete(self.conv)
+            self.ctx.session.flush()
+            start(self.ctx, form_for_command(first_word(pending)), pending)
+        elif text.lower() in NO:
+            remember(self.conv, step=resume)
+            self.repeat()
+        else:
+            self.ctx.reply("forms/abandon", current=self.form.title,
+                           new=form_for_command(first_word(pending)).title)
+
+    def on_answer(self, field, text: str) -> None:
+        if text.lower() in SKIP and field.optional:
+            remember(self.conv, _skipped=[*self.answers.get("_skipped", []), field.name],
+                     _history=[*self.answers.get("_history", []), field.name])
+            return self.advance()
+        try:
+            value = a.read(field, text, self.form, self.fc())
+        except v.Invalid as exc:
+            return self.ask(field.name, error=exc.message)
+        except a.NeedsChoice as choice:
+            remember(self.conv, step="choose", _choice={"for": field.name, "options": choice.options})
+            return self.ask_choice(choice.prompt, choice.options)
+        self.store(field.name, value)
+        self.advance()
+
+    def on_choice(self, text: str) -> None:
+        choice = self.answers.get("_choice") or {}
+        options = choice.get("options", [])
+        if not (text.isdigit() and 1 <= int(text) <= len(options)):
+            return self.ask_choice("请回复列表中的序号（或发送“取消”）：", options)
+        value = options[int(text) - 1][1]
+        target = choice["for"]
+        remember(self.conv, _choice=None)
+        if target == "_dept":
+            remember(self.conv, _dept=value)
+        else:
+            self.store(target, value)
+        self.advance()
+
+    def on_confirm(self, text: str) -> None:
+        word = first_word(text)
+        if text.lower() in CONFIRM:
+            problem = submit_problem(self.form, self.answers)
+            if problem:
+                return self.summary(error=problem)
+            filing = submit(self.ctx, self.form, self.conv)
+            self.ctx.session.delete(self.conv)
+            self.ctx.reply("forms/submitted", form=self.form, filing=filing)
+            return
+        if word in ("修改", "edit"):
+            label = text[len(word):].strip().lstrip(":：")
+            field = self.form.by_label(label)
+            if field is None:
+                return self.summary(error="请发送“修改 字段名”，可修改：" + "、".join(f.label for f in self.form.fields))
+            remember(self.conv, step=field.name, _edit=True)
+            return self.ask(field.name)
+        self.summary(error="请回复“确认”提交，或“修改 字段名”“取消”。")
+
+    def back(self) -> None:
+        history = list(self.answers.get("_history", []))
+        if not history:
+            return self.repeat(error="已经是第一个问题了。")
+        previous = history.pop()
+        answers = dict(self.answers)
+        answers["_history"] = history
+        answers["_skipped"] = [n for n in answers.get("_skipped", []) if n != previous]
+        answers.pop(previous, None)
+        answers["_raw"] = {k: val for k, val in answers.get("_raw", {}).items() if k != previous}
+        answers["_edit"] = False
+        self.conv.answers = answers
+        self.conv.step = previous
+        self.ask(previous)
+
+    # --- moving on -------------------------------------------------------------------------
+    def store(self, name: str, value) -> None:
+        history = [n for n in self.answers.get("_history", []) if n != name] + [name]
+        remember(self.conv, **{name: value}, _history=history)
+
+    def advance(self) -> None:
+        """Read pending one-shot values, then ask the next question or show the summary."""
+        if self.answers.get("_edit"):
+            remember(self.conv, _edit=False)
+            return self.summary()
+        raw = dict(self.answers.get("_raw", {}))
+        for field in self.form.fields:
+            if field.name not in raw:
+                continue
+            text = raw.pop(field.name)
+            remember(self.conv, _raw=raw)
+            try:
+                self.store(field.name, a.read(field, text, self.form, self.fc()))
+            except v.Invalid as exc:
+                self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
+            except a.NeedsChoice as choice:
+                remember(self.conv, step="choose", _choice={"for": field.name, "options": choice.options})
+                return self.ask_choice(choice.prompt, choice.options)
+        if self.answers.get("_oneshot"):
+            self.fill_defaults()
+            pending = self.form.missing(self.answers)
+        else:
+            pending = self.form.unasked(self.answers, self.answers.get("_skipped", []))
+        if pending:
+            self.conv.step = pending[0].name
+            return self.ask(pending[0].name)
+        self.summary()
+
+    def fill_defaults(self) -> None:
+        for field in self.form.fields:
+            if field.name not in self.answers and field.kind in ("person", "year"):
+                if field.name in ("leader", "admins", "year"):
+                    value = a.default_value(field, self.fc())
+                    if value is not None:
+                        remember(self.conv, **{field.name: value})
+
+    def repeat(self, error: str | None = None) -> None:
+        """Ask the current question (or show the summary) again."""
+        step = self.conv.step
+        if step == "confirm":
+            return self.summary(error=error)
+        if step in ("department", "choose"):
+            choice = self.answers.get("_choice") or {}
+            return self.ask_choice("请回复序号选择：", choice.get("options", []))
+        self.ask(step, error=error)
+
+    # --- what the user sees ----------------------------------------------------------------
+    def ask(self, name: str, error: str | None = None) -> None:
+        field = self.form.field(name)
+        fc = self.fc()
+        choices = []
+        if field.kind == "platform":
+            choices = [label for _, label in v.PLATFORMS]
+        elif field.kind == "account":
+            choices = [a.describe_account(acc) for acc in a.department_accounts(fc)]
+        default = a.default_value(field, fc) if field.kind in ("person", "year") else None
+        position = [f.name for f in self.form.fields].index(name) + 1
+        self.ctx.reply("forms/ask", form=self.form, field=field, position=position,
+                       total=len(self.form.fields), choices=choices, error=error,
+                       default=a.show(field, default) if default is not None else None,
+                       notes=self.rendered_notes())
+
+    def ask_choice(self, prompt: str, options: list) -> None:
+        self.ctx.reply("forms/choose", prompt=prompt, options=[o[0] for o in options],
+                       notes=self.rendered_notes())
+
+    def summary(self, error: str | None = None) -> None:
+        self.conv.step = "confirm"
+        rows = [(f.label, a.show(f, self.answers.get(f.name))) for f in self.form.fields
+                if f.name in self.answers or not f.optional]
+        self.ctx.reply("forms/summary", form=self.form, rows=rows, error=error,
+                       notes=self.rendered_notes())
+
+    def rendered_notes(self) -> list[tuple[str, dict]]:
+        return self.notes
+
+
+def submit_problem(form: FormSpec, answers: dict) -> str | None:
+    """A cross-field rule the summary must satisfy before submitting (None when fine)."""
+    if form.kind == "change" and "new_leader" not in answers and "new_admins" not in answers:
+        return "新负责人和新管理员至少需要填写一项，请发送“修改 新负责人”或“修改 新管理员”。"
+    return None
