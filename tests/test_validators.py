@@ -404,3 +404,8 @@ def test_every_code_renders_a_short_clean_message(exc):
     assert message and len(message) <= 200 and "\n" not in message
     assert "{" not in message and "}" not in message
     assert "填写的内容不符合要求" not in message  # not the generic fallback
+
+
+def test_a_name_param_reaches_the_template():
+    message = Invalid("duplicate_account", name="西安艺术学院", number="XA-WB-001").message
+    assert "西安艺术学院" in message and "XA-WB-001" in message

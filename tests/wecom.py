@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.wecom.emulator import Emulator, Phone, create_emulator_app, flask_target
 
@@ -18,6 +18,11 @@ AGENT_ID = 1000002
 SECRET = "test-secret-0123456789"
 TOKEN = "testToken123"
 AES_KEY = "k8Tq3Zp1Lm9Xc7Vb5Nn2Ws4Ed6Rf0Gh8Jy3Ui5Oa1SQ"
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # URLs carry access tokens: keep them out of logs
+        pass
 
 
 class EmulatorServer:
@@ -35,7 +40,8 @@ class EmulatorServer:
         return f"http://127.0.0.1:{self.port}/cgi-bin/"
 
     def start(self) -> None:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
+                                  request_handler=QuietHandler)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

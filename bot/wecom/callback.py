@@ -156,8 +156,20 @@ def handle(message) -> str:
             return stored or ""
         ctx = Ctx(session=session, settings=app.config["SETTINGS"], clock=app.extensions["filingbot.clock"],
                   user=session.get(User, message.source), message=message)
-        app.extensions["filingbot.router"].dispatch(ctx)
-        reply_xml = render_reply(ctx, message)
+        try:
+            app.extensions["filingbot.router"].dispatch(ctx)
+            reply_xml = render_reply(ctx, message)
+        except Exception:
+            # A bug must not become a 500: WeCom would retry it three times. Keep the
+            # inbound key with an apology so retries get the same answer.
+            log.exception("handler failed for %s", key)
+            session.rollback()
+            ctx = Ctx(session=session, settings=ctx.settings, clock=ctx.clock,
+                      user=session.get(User, message.source), message=message)
+            ctx.reply("error")
+            reply_xml = render_reply(ctx, message)
+            inbound = InboundEvent(dedup_key=key, userid=message.source)
+            session.add(inbound)
         inbound.reply = reply_xml
         session.commit()
     if ctx.enqueued:

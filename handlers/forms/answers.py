@@ -96,8 +96,18 @@ def read_people(field: Field, text: str, fc: FormContext):
         raise v.Invalid("person", value=text[:20])
     if "admins" not in field.name and len(parts) > 1:
         raise v.Invalid("one_person", label=field.label)
-    people = [read_person(part, fc) for part in parts]
-    return people if "admins" in field.name else people[0]
+    if "admins" not in field.name:
+        return read_person(parts[0], fc)
+    people = []
+    for index, part in enumerate(parts):
+        try:
+            people.append(read_person(part, fc))
+        except NeedsChoice as choice:
+            # Several admins, one of them ambiguous: each option carries the whole list.
+            rest = [read_person(p, fc) for p in parts[index + 1:]]
+            choice.options = [(shown, [*people, value, *rest]) for shown, value in choice.options]
+            raise
+    return people
 
 
 PHONE_TAIL = re.compile(r"^(.*?)[\s:：]*((?:\+?86)?[\d\- ]{7,}\d)$")

@@ -87,7 +87,7 @@ def start(ctx, form: FormSpec, text: str) -> None:
     lines = text.splitlines()
     rest = lines[0].strip()[len(first_word(lines[0])):].strip()
     if rest in ("模板", "template"):
-        ctx.reply("forms/template", form=form, template=blank_template(form))
+        ctx.reply("forms/template", form=form, blank=blank_template(form))
         return
     conv = Conversation(userid=ctx.userid, kind=form.kind, step="", answers={},
                         updated_at=ctx.clock.now())
@@ -281,6 +281,10 @@ class Step:
             choices = [label for _, label in v.PLATFORMS]
         elif field.kind == "account":
             choices = [a.describe_account(acc) for acc in a.department_accounts(fc)]
+            if not choices:  # nothing to change, review or close: say so and end the form
+                self.ctx.session.delete(self.conv)
+                self.ctx.reply("raw", text=v.Invalid("no_accounts").message)
+                return
         default = a.default_value(field, fc) if field.kind in ("person", "year") else None
         position = [f.name for f in self.form.fields].index(name) + 1
         self.ctx.reply("forms/ask", form=self.form, field=field, position=position,

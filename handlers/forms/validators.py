@@ -28,7 +28,10 @@ class Invalid(ValueError):
     @property
     def message(self) -> str:
         """The user-facing explanation: what is wrong and what is expected."""
-        return render_text("forms/invalid", code=self.code, **self.params)
+        # render_text's own first parameter is `name`, so a `name` param reaches the
+        # template as `account_name`.
+        params = {("account_name" if k == "name" else k): v for k, v in self.params.items()}
+        return render_text("forms/invalid", code=self.code, **params)
 
     def __repr__(self) -> str:
         return f"Invalid({self.code!r}, **{self.params!r})"
