@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import requests
 from sqlalchemy import delete, select, update
@@ -17,6 +18,14 @@ from models import Department, Membership, User, utcnow
 log = logging.getLogger(__name__)
 
 
+RETRY_LOOKUP_AFTER = timedelta(minutes=10)
+
+
+def needs_lookup(user: User) -> bool:
+    """A user known by userid only is looked up again, at most every 10 minutes."""
+    return not user.looked_up and utcnow() - user.synced_at > RETRY_LOOKUP_AFTER
+
+
 def ensure_user(engine, client, userid: str) -> None:
     """Make sure `userid` is cached, asking WeCom (user/get) on first contact.
 
@@ -24,7 +33,7 @@ def ensure_user(engine, client, userid: str) -> None:
     If WeCom cannot be reached the user is kept by userid alone and looked up next time."""
     with Session(engine) as session:
         user = session.get(User, userid)
-        known = user is not None and user.looked_up
+        known = user is not None and not needs_lookup(user)
         session.rollback()
     if known:
         return
@@ -41,8 +50,9 @@ def ensure_user(engine, client, userid: str) -> None:
         names = {dept_id: _department_name(client, dept_id) for dept_id in unknown}
     with Session(engine) as session:
         if data is None:
-            if session.get(User, userid) is None:
-                session.add(User(userid=userid, name=userid, looked_up=False))
+            placeholder = session.get(User, userid) or User(userid=userid, name=userid)
+            placeholder.looked_up, placeholder.synced_at = False, utcnow()
+            session.add(placeholder)
         else:
             for dept_id, name in names.items():
                 if session.get(Department, dept_id) is None:

@@ -138,29 +138,27 @@ def dedup_key(message) -> str:
 
 
 def handle(message) -> str:
-    """Deduplicate, route and commit; return the plaintext reply XML ('' for none)."""
+    """Route and commit in one transaction; return the plaintext reply XML ('' for none).
+
+    The inbound key is inserted with the reply at the end of the transaction: a retry of a
+    callback already handled fails on its unique key, its work is rolled back, and it gets the
+    stored reply (no second effect). Retries are rare, so the common path pays one INSERT."""
     app = current_app._get_current_object()
     engine = app.extensions["filingbot.engine"]
-    directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
     key = dedup_key(message)
     with Session(engine, expire_on_commit=False) as session:
-        inbound = InboundEvent(dedup_key=key, userid=message.source)
-        session.add(inbound)
-        try:
-            session.flush()
-        except IntegrityError:
-            # WeCom's retry of a callback we already handled: same answer, no second effect.
-            session.rollback()
-            stored = session.scalar(select(InboundEvent.reply).where(InboundEvent.dedup_key == key))
-            log.info("duplicate callback %s answered from the stored reply", key)
-            return stored or ""
-        ctx = Ctx(session=session, settings=app.config["SETTINGS"], clock=app.extensions["filingbot.clock"],
-                  user=session.get(User, message.source), message=message)
+        user = session.get(User, message.source)
+        if user is None or directory.needs_lookup(user):
+            session.rollback()  # no lock may be held while WeCom answers user/get
+            directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
+            user = session.get(User, message.source)
+        ctx = Ctx(session=session, settings=app.config["SETTINGS"],
+                  clock=app.extensions["filingbot.clock"], user=user, message=message)
         try:
             app.extensions["filingbot.router"].dispatch(ctx)
             reply_xml = render_reply(ctx, message)
         except Exception:
-            # A bug must not become a 500: WeCom would retry it three times. Keep the
+            # A bug must not become a 500, which WeCom would retry three times: keep the
             # inbound key with an apology so retries get the same answer.
             log.exception("handler failed for %s", key)
             session.rollback()
@@ -168,10 +166,14 @@ def handle(message) -> str:
                       user=session.get(User, message.source), message=message)
             ctx.reply("error")
             reply_xml = render_reply(ctx, message)
-            inbound = InboundEvent(dedup_key=key, userid=message.source)
-            session.add(inbound)
-        inbound.reply = reply_xml
-        session.commit()
+        session.add(InboundEvent(dedup_key=key, userid=message.source, reply=reply_xml))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            stored = session.scalar(select(InboundEvent.reply).where(InboundEvent.dedup_key == key))
+            log.info("duplicate callback %s answered from the stored reply", key)
+            return stored or ""
     if ctx.enqueued:
         app.extensions["filingbot.dispatcher_thread"].notify()
     return reply_xml

@@ -49,7 +49,11 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     if kind == "platform":
         return v.platform(text)
     if kind == "account_id":
+        if form.kind == "report" and text.lower().startswith(("http://", "https://")):
+            return v.url(text)  # a reporter may paste any link to the suspicious account
         value = v.account_id(text, fc.answers.get("platform", "QT"))
+        if len(value) > field.max_len:
+            raise v.Invalid("too_long", label=field.label, max_len=field.max_len)
         if form.kind == "register":
             check_not_registered(fc, fc.answers.get("platform", "QT"), value)
         return value
