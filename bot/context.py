@@ -4,6 +4,7 @@ the only two ways to cause effects: a passive reply and outbox messages."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -11,7 +12,17 @@ from bot import outbox
 from bot.clock import Clock
 from bot.config import Settings
 from bot.render import render_text
-from models import User
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent the message, as the directory cache knows them (not an ORM object: cheap)."""
+
+    userid: str
+    name: str
+    looked_up: bool
+    synced_at: datetime
+    has_conversation: bool = False
 
 
 @dataclass
@@ -19,7 +30,7 @@ class Ctx:
     session: Session
     settings: Settings
     clock: Clock
-    user: User
+    user: Sender
     message: object  # a wechatpy message or event
     reply_text: str | None = None
     reply_button: str | None = None  # grey text for the tapped card button (update_button)

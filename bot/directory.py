@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 RETRY_LOOKUP_AFTER = timedelta(minutes=10)
 
 
-def needs_lookup(user: User) -> bool:
+def needs_lookup(user) -> bool:
     """A user known by userid only is looked up again, at most every 10 minutes."""
     return not user.looked_up and utcnow() - user.synced_at > RETRY_LOOKUP_AFTER
 

@@ -16,7 +16,7 @@ import time
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from wechatpy.enterprise import parse_message
@@ -25,10 +25,10 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot import directory
-from bot.context import Ctx
+from bot.context import Ctx, Sender
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
 from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
-from models import InboundEvent, User
+from models import Conversation, InboundEvent, User
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wecom", __name__)
@@ -147,13 +147,13 @@ def handle(message) -> str:
     engine = app.extensions["filingbot.engine"]
     key = dedup_key(message)
     with Session(engine, expire_on_commit=False) as session:
-        user = session.get(User, message.source)
-        if user is None or directory.needs_lookup(user):
+        sender = load_sender(session, message.source)
+        if sender is None or directory.needs_lookup(sender):
             session.rollback()  # no lock may be held while WeCom answers user/get
             directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
-            user = session.get(User, message.source)
+            sender = load_sender(session, message.source)
         ctx = Ctx(session=session, settings=app.config["SETTINGS"],
-                  clock=app.extensions["filingbot.clock"], user=user, message=message)
+                  clock=app.extensions["filingbot.clock"], user=sender, message=message)
         try:
             app.extensions["filingbot.router"].dispatch(ctx)
             reply_xml = render_reply(ctx, message)
@@ -163,20 +163,37 @@ def handle(message) -> str:
             log.exception("handler failed for %s", key)
             session.rollback()
             ctx = Ctx(session=session, settings=ctx.settings, clock=ctx.clock,
-                      user=session.get(User, message.source), message=message)
+                      user=sender, message=message)
             ctx.reply("error")
             reply_xml = render_reply(ctx, message)
-        session.add(InboundEvent(dedup_key=key, userid=message.source, reply=reply_xml))
         try:
+            session.execute(INSERT_INBOUND, {"dedup_key": key, "userid": message.source,
+                                             "reply": reply_xml, "received_at": ctx.clock.now()})
             session.commit()
         except IntegrityError:
             session.rollback()
-            stored = session.scalar(select(InboundEvent.reply).where(InboundEvent.dedup_key == key))
+            stored = session.scalar(STORED_REPLY, {"key": key})
             log.info("duplicate callback %s answered from the stored reply", key)
             return stored or ""
     if ctx.enqueued:
         app.extensions["filingbot.dispatcher_thread"].notify()
     return reply_xml
+
+
+# Built once: every callback runs these, and building a statement costs more than running it.
+SENDER_QUERY = (
+    select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid)
+    .outerjoin(Conversation, Conversation.userid == User.userid)
+    .where(User.userid == bindparam("userid"))
+)
+INSERT_INBOUND = insert(InboundEvent)
+STORED_REPLY = select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key"))
+
+
+def load_sender(session, userid: str) -> Sender | None:
+    """The sender's cached name, and whether a form is open, in one query."""
+    row = session.execute(SENDER_QUERY, {"userid": userid}).first()
+    return Sender(*row[:4], has_conversation=row[4] is not None) if row else None
 
 
 def render_reply(ctx: Ctx, message) -> str:

@@ -68,7 +68,12 @@ def intercept(ctx) -> bool:
 
 
 def load(ctx) -> Conversation | None:
-    """The user's conversation row, locked for this transaction."""
+    """The user's conversation row, locked for this transaction.
+
+    Most messages come from users with no form open: the callback already knows (one query
+    for the sender and their conversation), which spares them this load."""
+    if not ctx.user.has_conversation:
+        return None
     return ctx.session.scalar(
         select(Conversation).where(Conversation.userid == ctx.userid).with_for_update())
 
