@@ -36,6 +36,7 @@ class Ctx:
     reply_button: str | None = None  # grey text for the tapped card button (update_button)
     enqueued: int = field(default=0)
     notes: list[str] = field(default_factory=list)  # put before whatever the reply is
+    postscripts: list[str] = field(default_factory=list)  # put after it (e.g. a follow-up question)
 
     @property
     def userid(self) -> str:
@@ -48,7 +49,8 @@ class Ctx:
 
     def reply(self, template: str, **context) -> None:
         """Answer the sender with the text of templates/messages/<template>.txt.j2."""
-        self.reply_text = "\n\n".join([*self.notes, render_text(template, user=self.user, **context)])
+        rendered = render_text(template, user=self.user, **context)
+        self.reply_text = "\n\n".join([*self.notes, rendered, *self.postscripts])
 
     def note(self, template: str, **context) -> None:
         """Prefix the reply with a note (e.g. "your last form expired")."""

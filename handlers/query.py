@@ -19,7 +19,12 @@ def register(router) -> None:
 
 
 def show_first_page(ctx) -> None:
-    """List the user's departments' accounts, then their open filings, from the top."""
+    """List the user's departments' accounts, then their open filings, from the top;
+    `查询 <编号>` shows one filing's history instead."""
+    reference = ctx.text.split(None, 1)[1].strip().lstrip("#") if len(ctx.text.split()) > 1 else ""
+    if reference.isdigit():
+        from handlers.approval.commands import history
+        return history(ctx, int(reference))
     show_page(ctx, 0)
 
 

@@ -10,8 +10,8 @@ from models.base import json_field, time_field
 
 FILING_KINDS = ("register", "apply", "change", "annual", "close", "report")
 FILING_STATUSES = (
-    "awaiting_dept", "awaiting_office", "awaiting_tech", "approved", "rejected",
-    "returned", "withdrawn", "done",
+    "awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build", "approved",
+    "rejected", "returned", "withdrawn", "done", "ordered",
 )
 
 
@@ -35,4 +35,5 @@ class Decision(SQLModel, table=True):
     outcome: str = Field(max_length=24)
     decider: str = Field(max_length=64)
     reason: str = ""
+    round: int = 1  # a returned-and-resubmitted filing is decided again in a later round
     decided_at: datetime = time_field(default_now=True)

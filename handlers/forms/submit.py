@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.roles import department_heads
+from handlers.approval import routing
 from models import Account, AuditLog, Filing
 
 
@@ -29,6 +30,7 @@ def submit(ctx, form, conv) -> Filing:
     ctx.session.flush()
     ctx.session.add(AuditLog(at=now, actor=ctx.userid, action="submit", filing_id=filing.id,
                              account_id=account_id, before={}, after={"status": status}))
+    routing.route(ctx, filing)
     return filing
 
 
