@@ -39,10 +39,15 @@ class Emulator:
     aes_key: str
     clock: callable = time.time
     faults: list = field(default_factory=list)  # ("http500"|"errcode", value) consumed per call
+    extra_users: list = field(default_factory=list)  # more members, shaped like DEMO_USERS
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
         self.engine = open_store(self.store_path)
+
+    @property
+    def users(self) -> list:
+        return [*directory.DEMO_USERS, *self.extra_users]
 
     # --- failure injection -------------------------------------------------------------
     def fail_next(self, count: int, kind: str = "http500", errcode: int = -1) -> None:
@@ -109,8 +114,8 @@ class Emulator:
         if msgtype not in ("text", "markdown", "template_card"):
             raise ApiError(40008, "invalid message type")
         if touser == ["@all"]:
-            touser = [u[0] for u in directory.DEMO_USERS]
-        valid = [u for u in touser if directory.user_json(u)]
+            touser = [u[0] for u in self.users]
+        valid = [u for u in touser if directory.user_json(u, self.users)]
         invalid = [u for u in touser if u not in valid]
         if not valid:
             raise ApiError(81013, "user & party & tag all invalid")
@@ -212,7 +217,7 @@ class Emulator:
 
     # --- directory (docs 90196, 90200, 90201, 90205, 90208) -------------------------------
     def user_get(self, userid: str) -> dict:
-        user = directory.user_json(userid)
+        user = directory.user_json(userid, self.users)
         if user is None:
             raise ApiError(60111, "userid not found")
         return user
@@ -220,7 +225,7 @@ class Emulator:
     def user_list(self, department_id: int, simple: bool) -> dict:
         if department_id not in {d[0] for d in directory.DEMO_DEPARTMENTS}:
             raise ApiError(60123, "invalid party id")
-        users = [directory.user_json(u[0]) for u in directory.DEMO_USERS
+        users = [directory.user_json(u[0], self.users) for u in self.users
                  if department_id in [p[0] for p in u[3]]]
         if simple:
             users = [{"userid": u["userid"], "name": u["name"], "department": u["department"]}
@@ -231,7 +236,7 @@ class Emulator:
         root = dept_id if dept_id is not None else 1
         if root not in {d[0] for d in directory.DEMO_DEPARTMENTS}:
             raise ApiError(60123, "invalid party id")
-        found = [directory.department_json(d) for d in directory.subtree(root)]
+        found = [directory.department_json(d, self.users) for d in directory.subtree(root)]
         if simple:
             return {"department_id": [{"id": d["id"], "parentid": d["parentid"],
                                        "order": d["order"]} for d in found]}
@@ -239,7 +244,7 @@ class Emulator:
 
     def department_get(self, dept_id: int) -> dict:
         try:
-            return {"department": directory.department_json(dept_id)}
+            return {"department": directory.department_json(dept_id, self.users)}
         except KeyError:
             raise ApiError(60123, "invalid party id") from None
 

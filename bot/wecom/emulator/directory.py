@@ -47,9 +47,9 @@ DEMO_GRANTS = [
 ]
 
 
-def user_json(userid: str) -> dict | None:
+def user_json(userid: str, users=DEMO_USERS) -> dict | None:
     """The user/get answer for a demo user (fields a post-2022 self-built app still receives)."""
-    for uid, name, position, places in DEMO_USERS:
+    for uid, name, position, places in users:
         if uid == userid:
             return {
                 "userid": uid,
@@ -63,11 +63,11 @@ def user_json(userid: str) -> dict | None:
     return None
 
 
-def department_json(dept_id: int) -> dict:
+def department_json(dept_id: int, users=DEMO_USERS) -> dict:
     """A department entry as department/list returns it, with department_leader."""
     for did, name, parent in DEMO_DEPARTMENTS:
         if did == dept_id:
-            leaders = [u for u, _, _, places in DEMO_USERS if (did, True) in places]
+            leaders = [u for u, _, _, places in users if (did, True) in places]
             return {"id": did, "name": name, "parentid": parent, "order": did,
                     "department_leader": leaders}
     raise KeyError(dept_id)
