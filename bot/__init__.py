@@ -77,8 +77,13 @@ def _init_outbox(app: Flask) -> None:
     """The dispatcher, and its background thread started by the first request a process serves."""
     from bot.outbox import Dispatcher, DispatcherThread
 
+    from bot.clock import SHANGHAI
+    from bot.config import in_quiet_hours
+
+    quiet = app.config["SETTINGS"].reminder_quiet_hours
     dispatcher = Dispatcher(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],
-                            app.extensions["filingbot.clock"])
+                            app.extensions["filingbot.clock"],
+                            quiet_hours=lambda now: in_quiet_hours(quiet, now.astimezone(SHANGHAI)))
     thread = DispatcherThread(dispatcher)
     app.extensions["filingbot.dispatcher"] = dispatcher
     app.extensions["filingbot.dispatcher_thread"] = thread

@@ -30,9 +30,13 @@ def drain_command() -> None:
 @with_appcontext
 def sync_command() -> None:
     """Refresh all departments and users from WeCom."""
+    from bot import reminders
+
     counts = directory.sync_directory(_engine(), current_app.extensions["filingbot.client"])
+    today = current_app.extensions["filingbot.clock"].local_now().date()
+    drifted = reminders.check_drift(current_app, today)
     click.echo(f"同步完成：部门 {counts['departments']} 个，成员 {counts['users']} 人，"
-               f"离开 {counts['left']} 人")
+               f"离开 {counts['left']} 人；管理员已变动、需办理变更的账号 {drifted} 个")
 
 
 @roles_cli.command("grant")
@@ -80,9 +84,40 @@ def list_command() -> None:
         click.echo(f"{grant.role:10} {grant.userid:16} {name or '(尚未联系过)'}{scope}")
 
 
+reminders_cli = AppGroup("reminders", help="Annual review campaign, digests and approval nudges.")
+
+
+@reminders_cli.command("run")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if today were this date.")
+@click.option("--dry-run", is_flag=True, help="Show what is due without queueing anything.")
+@with_appcontext
+def reminders_run_command(today, dry_run: bool) -> None:
+    """Queue what is due today (safe to run again: nothing is queued twice)."""
+    from datetime import datetime, time
+
+    from bot import reminders
+    from bot.clock import SHANGHAI, FixedClock
+
+    clock = current_app.extensions["filingbot.clock"]
+    if today is not None:
+        clock = FixedClock(datetime.combine(today.date(), time(9, 0), tzinfo=SHANGHAI))
+    report = reminders.run(current_app, clock.local_now().date(), dry_run=dry_run, clock=clock)
+    click.echo(reminders.describe(report))
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run the outbox dispatcher and the daily reminder schedule until stopped."""
+    from bot.worker import run_worker
+
+    run_worker(current_app._get_current_object())
+
+
 def init_app(app) -> None:
     from bot.console import console_command
 
-    for group in (outbox_cli, directory_cli, roles_cli):
+    for group in (outbox_cli, directory_cli, roles_cli, reminders_cli):
         app.cli.add_command(group)
+    app.cli.add_command(worker_command)
     app.cli.add_command(console_command)

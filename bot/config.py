@@ -34,6 +34,8 @@ class Settings:
     filing_number_format: str = "{platform_code}-{year}-{seq:04d}"
     school_names: tuple[str, ...] = ()
     reminder_quiet_hours: str = "21:00-08:00"
+    review_window: tuple[tuple[int, int], tuple[int, int]] = ((1, 1), (3, 31))
+    reminder_time: tuple[int, int] = (9, 0)
     outbox_thread: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -86,6 +88,8 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
     if quiet and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", quiet):
         raise ConfigError("REMINDER_QUIET_HOURS must look like 21:00-08:00 (or be empty for none)")
     names = tuple(n.strip() for n in re.split(r"[,，;；]", env.get("SCHOOL_NAMES", "")) if n.strip())
+    window = _parse_window(env.get("REVIEW_WINDOW", "").strip() or "01-01..03-31")
+    reminder_time = _parse_time("REMINDER_TIME", env.get("REMINDER_TIME", "").strip() or "09:00")
     return Settings(
         database_url=database_url,
         wecom_corp_id=corp_id,
@@ -98,6 +102,8 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
         filing_number_format=number_format,
         school_names=names or ("西安广播电视大学", "西安电大"),
         reminder_quiet_hours=quiet,
+        review_window=window,
+        reminder_time=reminder_time,
         outbox_thread=env.get("OUTBOX_THREAD", "1").strip() not in ("0", "false", "no"),
     )
 
@@ -135,3 +141,32 @@ def _validate_number_format(number_format: str) -> None:
             "FILING_NUMBER_FORMAT may use {platform_code}, {year} and {seq}, e.g. "
             "{platform_code}-{year}-{seq:04d}: " + str(exc)
         ) from None
+
+
+def _parse_window(text: str):
+    match = re.fullmatch(r"(\d{2})-(\d{2})\.\.(\d{2})-(\d{2})", text)
+    if not match:
+        raise ConfigError("REVIEW_WINDOW must look like 01-01..03-31 (month-day..month-day)")
+    start, end = (int(match[1]), int(match[2])), (int(match[3]), int(match[4]))
+    try:
+        from datetime import date
+        if date(2024, *start) > date(2024, *end):
+            raise ValueError
+    except ValueError:
+        raise ConfigError("REVIEW_WINDOW must be two valid dates in order, e.g. 01-01..03-31") from None
+    return start, end
+
+
+def _parse_time(name: str, text: str) -> tuple[int, int]:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+        raise ConfigError(f"{name} must look like 09:00")
+    return int(text[:2]), int(text[3:])
+
+
+def in_quiet_hours(quiet: str, local_time) -> bool:
+    """Whether a local (Asia/Shanghai) time falls in quiet hours like 21:00-08:00."""
+    if not quiet:
+        return False
+    start, end = (_parse_time("REMINDER_QUIET_HOURS", t) for t in quiet.split("-"))
+    now = (local_time.hour, local_time.minute)
+    return start <= now < end if start <= end else now >= start or now < end

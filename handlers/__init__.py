@@ -1,6 +1,6 @@
 """Every handler module, registered on the router: one line per module."""
 
-from handlers import help, query
+from handlers import help, query, zero_report
 from handlers.approval import commands as approval_commands
 from handlers.approval import prompts as approval_prompts
 from handlers.forms import engine
@@ -14,3 +14,4 @@ def register_handlers(router) -> None:
     help.register(router)
     query.register(router)
     approval_commands.register(router)
+    zero_report.register(router)

@@ -10,11 +10,13 @@ from models.directory import ALL_DEPARTMENTS, ROLES, Department, Membership, Rol
 from models.filing import FILING_KINDS, FILING_STATUSES, Decision, Filing
 from models.inbound import InboundEvent
 from models.outbox import OUTBOX_STATUSES, OutboxMessage
+from models.reminder import ReminderSent, ZeroReport
 from models.token import KeyValue
 
 __all__ = [
     "ACCOUNT_STATUSES", "ALL_DEPARTMENTS", "Account", "AuditLog", "Card", "Conversation", "Counter",
     "Decision", "Department", "FILING_KINDS", "FILING_STATUSES", "Filing", "InboundEvent",
-    "KeyValue", "Membership", "OUTBOX_STATUSES", "OutboxMessage", "ROLES", "RoleGrant", "User",
+    "KeyValue", "Membership", "OUTBOX_STATUSES", "OutboxMessage", "ROLES", "ReminderSent",
+    "RoleGrant", "User", "ZeroReport",
     "utcnow",
 ]
