@@ -23,7 +23,8 @@ def _engine():
 def drain_command() -> None:
     """Deliver every message that is due, then exit."""
     counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
-    click.echo(f"已发送 {counts['sent']} 条，失败待重试 {counts['failed']} 条，放弃 {counts['dead']} 条")
+    click.echo(f"已发送 {counts['sent']} 条，失败待重试 {counts['failed']} 条，放弃 {counts['dead']} 条，"
+               f"限速顺延 {counts['deferred']} 条")
 
 
 @directory_cli.command("sync")

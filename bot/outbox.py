@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 
 import requests
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
-from models import Card, OutboxMessage, utcnow
+from models import Card, OutboxMessage, SendCount, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Dispatcher:
 
     def drain(self, limit: int = 1000) -> dict:
         """Deliver everything due now; return counts of sent, failed and dead rows."""
-        counts = {"sent": 0, "failed": 0, "dead": 0}
+        counts = {"sent": 0, "failed": 0, "dead": 0, "deferred": 0}
         while True:
             claimed = self.claim(limit=50)
             if not claimed:
@@ -129,7 +130,11 @@ class Dispatcher:
         with Session(self.engine) as session:
             row = session.get(OutboxMessage, row_id)
             kind, payload = row.kind, dict(row.payload)
+            wait = paced_until(session, payload.get("touser") or [], self.clock.now()) \
+                if kind == "send" else None
             session.rollback()
+        if wait is not None:
+            return self._defer(row_id, wait)
         try:
             result = self._call(kind, payload)
         except WeChatClientException as exc:
@@ -165,6 +170,8 @@ class Dispatcher:
             row.status, row.result, row.sent_at, row.lease_until = "sent", keep, now, None
             row.attempts += 1
             row.last_error = None
+            if row.kind == "send":
+                count_sends(session, row.payload.get("touser") or [], now)
             if row.card_task_id and keep.get("response_code") and row.kind == "send":
                 session.execute(
                     update(Card).where(Card.task_id == row.card_task_id)
@@ -172,6 +179,15 @@ class Dispatcher:
                 )
             session.commit()
         return "sent"
+
+    def _defer(self, row_id: int, until: datetime) -> str:
+        """Put a row back until a recipient is under WeCom's per-member limits again."""
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessage, row_id)
+            row.status, row.lease_until, row.next_attempt_at = "pending", None, until
+            row.last_error = "paced: a recipient reached WeCom's per-member message limit"
+            session.commit()
+        return "deferred"
 
     def _mark_failed(self, row_id: int, error: str, *, permanent: bool) -> str:
         now = self.clock.now()
@@ -190,6 +206,44 @@ class Dispatcher:
             session.commit()
         log.warning("outbox row %s %s: %s", row_id, outcome, error[:200])
         return outcome
+
+
+PER_MINUTE, PER_HOUR = 30, 1000  # per app and member; the excess is dropped silently (doc 90236)
+
+
+def paced_until(session, recipients: list[str], now: datetime) -> datetime | None:
+    """When a message to `recipients` may go without exceeding a per-member limit (None: now)."""
+    if not recipients:
+        return None
+    minute = now.replace(second=0, microsecond=0)
+    rows = session.execute(
+        select(SendCount.userid, SendCount.minute, SendCount.count)
+        .where(SendCount.userid.in_(recipients), SendCount.minute > minute - timedelta(hours=1))
+    ).all()
+    this_minute, this_hour, oldest = {}, {}, {}
+    for userid, bucket, count in rows:
+        this_hour[userid] = this_hour.get(userid, 0) + count
+        oldest[userid] = min(oldest.get(userid, bucket), bucket)
+        if bucket == minute:
+            this_minute[userid] = count
+    if any(count >= PER_HOUR for count in this_hour.values()):
+        userid = next(u for u, c in this_hour.items() if c >= PER_HOUR)
+        return oldest[userid] + timedelta(hours=1, minutes=1)
+    if any(count >= PER_MINUTE for count in this_minute.values()):
+        return minute + timedelta(minutes=1)
+    return None
+
+
+def count_sends(session, recipients: list[str], now: datetime) -> None:
+    """Add one to this minute's count of each recipient."""
+    minute = now.replace(second=0, microsecond=0)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for index in range(0, len(recipients), 500):
+        statement = insert(SendCount).values(
+            [{"userid": u, "minute": minute, "count": 1} for u in recipients[index:index + 500]])
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["userid", "minute"], set_={"count": SendCount.count + 1}))
 
 
 def backoff(attempts: int) -> timedelta:

@@ -9,7 +9,7 @@ from models.counter import Counter
 from models.directory import ALL_DEPARTMENTS, ROLES, Department, Membership, RoleGrant, User
 from models.filing import FILING_KINDS, FILING_STATUSES, Decision, Filing
 from models.inbound import InboundEvent
-from models.outbox import OUTBOX_STATUSES, OutboxMessage
+from models.outbox import OUTBOX_STATUSES, OutboxMessage, SendCount
 from models.reminder import ReminderSent, ZeroReport
 from models.token import KeyValue
 
@@ -17,6 +17,6 @@ __all__ = [
     "ACCOUNT_STATUSES", "ALL_DEPARTMENTS", "Account", "AuditLog", "Card", "Conversation", "Counter",
     "Decision", "Department", "FILING_KINDS", "FILING_STATUSES", "Filing", "InboundEvent",
     "KeyValue", "Membership", "OUTBOX_STATUSES", "OutboxMessage", "ROLES", "ReminderSent",
-    "RoleGrant", "User", "ZeroReport",
+    "RoleGrant", "SendCount", "User", "ZeroReport",
     "utcnow",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import json_field, time_field
+from models.base import UTCDateTime, json_field, time_field
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
 
@@ -26,3 +26,12 @@ class OutboxMessage(SQLModel, table=True):
     result: dict = json_field()
     created_at: datetime = time_field(default_now=True)
     sent_at: datetime | None = time_field(nullable=True)
+
+
+class SendCount(SQLModel, table=True):
+    """Messages sent to one member per minute: WeCom drops what exceeds 30 a minute or
+    1000 an hour per member (doc 90236), so the dispatcher paces by these counts."""
+
+    userid: str = Field(primary_key=True, max_length=64)
+    minute: datetime = Field(sa_type=UTCDateTime(), primary_key=True)
+    count: int = 0

@@ -30,7 +30,7 @@ def rows(app):
 
 def test_a_queued_message_is_delivered_with_duplicate_check(app, clock, wecom, emulator):
     queue_text(app, clock, ["zhangsan"], "您好")
-    assert wecom.drain() == {"sent": 1, "failed": 0, "dead": 0}
+    assert wecom.drain() == {"sent": 1, "failed": 0, "dead": 0, "deferred": 0}
     assert wecom.texts("zhangsan") == ["您好"]
     [row] = rows(app)
     assert row.status == "sent" and row.result["msgid"] and row.attempts == 1
@@ -41,14 +41,14 @@ def test_a_queued_message_is_delivered_with_duplicate_check(app, clock, wecom, e
 def test_http_500_backs_off_and_delivers_exactly_once_after_recovery(app, clock, wecom, emulator):
     queue_text(app, clock, ["zhangsan"], "第一条")
     emulator.fail_next(2, "http500")
-    assert wecom.drain() == {"sent": 0, "failed": 1, "dead": 0}
+    assert wecom.drain() == {"sent": 0, "failed": 1, "dead": 0, "deferred": 0}
     [row] = rows(app)
     assert row.status == "pending" and row.attempts == 1 and "HTTP 500" in row.last_error
     assert wecom.drain()["sent"] == 0  # not due yet: backing off
     clock.advance(seconds=5)
-    assert wecom.drain() == {"sent": 0, "failed": 1, "dead": 0}
+    assert wecom.drain() == {"sent": 0, "failed": 1, "dead": 0, "deferred": 0}
     clock.advance(seconds=10)
-    assert wecom.drain() == {"sent": 1, "failed": 0, "dead": 0}
+    assert wecom.drain() == {"sent": 1, "failed": 0, "dead": 0, "deferred": 0}
     assert wecom.texts("zhangsan") == ["第一条"]
     assert emulator.call_count("message/send") == 1
 
@@ -75,7 +75,7 @@ def test_an_injected_42001_is_retried_with_a_fresh_token(app, clock, wecom, emul
 def test_wecom_down_loses_nothing_and_sends_once_when_back(app, clock, wecom, emulator_server):
     queue_text(app, clock, ["zhangsan"], "宕机期间")
     emulator_server.stop()
-    assert wecom.drain() == {"sent": 0, "failed": 1, "dead": 0}
+    assert wecom.drain() == {"sent": 0, "failed": 1, "dead": 0, "deferred": 0}
     [row] = rows(app)
     assert row.status == "pending" and "ConnectionError" in row.last_error
     assert "access_token=" not in row.last_error or "access_token=***" in row.last_error
@@ -87,7 +87,7 @@ def test_wecom_down_loses_nothing_and_sends_once_when_back(app, clock, wecom, em
 
 def test_permanent_errors_go_dead_at_once(app, clock, wecom):
     queue_text(app, clock, ["nobody_here"], "无人")
-    assert wecom.drain() == {"sent": 0, "failed": 0, "dead": 1}
+    assert wecom.drain() == {"sent": 0, "failed": 0, "dead": 1, "deferred": 0}
     [row] = rows(app)
     assert row.status == "dead" and "81013" in row.last_error
 
@@ -165,3 +165,21 @@ def test_the_background_thread_delivers_without_a_drain(app_env, clock, emulator
     assert wecom.texts("lisi") == ["通知李四"]  # woken by the commit, not by a drain call
     app.extensions["filingbot.dispatcher_thread"].stop()
     app.extensions["filingbot.engine"].dispose()
+
+
+def test_the_dispatcher_paces_to_30_messages_a_minute_per_member(app, clock, wecom):
+    for i in range(35):
+        queue_text(app, clock, ["zhangsan"], f"第{i}条")
+    assert wecom.drain() == {"sent": 30, "failed": 0, "dead": 0, "deferred": 5}
+    assert len(wecom.texts("zhangsan")) == 30  # WeCom would have dropped the rest silently
+    clock.advance(minutes=1)
+    assert wecom.drain()["sent"] == 5
+    assert wecom.texts("zhangsan") == [f"第{i}条" for i in range(35)]
+
+
+def test_a_member_at_the_limit_does_not_hold_up_others(app, clock, wecom):
+    for i in range(31):
+        queue_text(app, clock, ["zhangsan"], f"张{i}")
+    queue_text(app, clock, ["lisi"], "李")
+    wecom.drain()
+    assert wecom.texts("lisi") == ["李"]
