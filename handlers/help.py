@@ -3,7 +3,13 @@
 
 def register(router) -> None:
     router.command("帮助", "help", "？", "?", "菜单", "menu")(show_help)
+    router.command("取消", "返回", "确认", "跳过", "cancel", "back", "confirm")(nothing_open)
     router.fallback(show_menu)
+
+
+def nothing_open(ctx) -> None:
+    """Form words with no form open."""
+    ctx.reply("forms/nothing_open")
 
 
 def show_help(ctx) -> None:

@@ -10,7 +10,7 @@ from handlers.forms.validators import PLATFORM_NAMES
 from models import Account, Filing, KeyValue
 
 PAGE = 8
-OPEN = ("awaiting_dept", "awaiting_office", "awaiting_tech", "returned")
+OPEN = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build", "ordered")
 
 
 def register(router) -> None:
@@ -31,7 +31,10 @@ def show_first_page(ctx) -> None:
 def show_next_page(ctx) -> None:
     """Continue the last listing where the previous page ended."""
     row = ctx.session.get(KeyValue, page_key(ctx.userid))
-    show_page(ctx, int(row.value) if row else 0)
+    if row is None or row.value == "end":
+        ctx.reply("query/no_more")
+        return
+    show_page(ctx, int(row.value))
 
 
 def page_key(userid: str) -> str:
@@ -58,7 +61,7 @@ def listing(ctx) -> tuple[list[str], list[str]]:
 
 STATUS = {"pending": "待开通", "active": "正常", "closed": "已注销", "ordered_closed": "责令注销",
           "awaiting_dept": "待部门确认", "awaiting_office": "待党政办审核",
-          "awaiting_tech": "待技术中心处理", "returned": "已退回"}
+          "awaiting_tech": "待技术中心处理", "awaiting_build": "待开通", "ordered": "责令注销中"}
 
 
 def show_page(ctx, offset: int) -> None:
@@ -67,7 +70,7 @@ def show_page(ctx, offset: int) -> None:
     page = lines[offset:offset + PAGE]
     more = offset + PAGE < len(lines)
     row = ctx.session.get(KeyValue, page_key(ctx.userid)) or KeyValue(key=page_key(ctx.userid), value="0")
-    row.value = str(offset + PAGE if more else 0)
+    row.value = str(offset + PAGE) if more else "end"
     ctx.session.add(row)
     ctx.reply("query/page", page=page, offset=offset, total=len(lines), more=more,
               accounts=len(account_lines), filings=len(filing_lines))

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.roles import has_role
+from bot.roles import department_heads, has_role
 from handlers.approval import decide as d
 from handlers.approval.routing import approvers, close_cards, send_card
 from handlers.approval.stages import stage_of
@@ -23,6 +23,7 @@ def register(router) -> None:
     router.card_action("decide")(on_tap)
     router.command("同意", "批准", "approve")(on_text_approve)
     router.command("驳回", "退回", "reject")(on_text_reject)
+    router.command("合格", "不合格", "整改", "限期整改")(on_text_named)
     router.command("撤回", "withdraw")(on_withdraw)
     router.command("待办", "todo")(on_todo)
 
@@ -64,25 +65,49 @@ def on_text_reject(ctx) -> None:
     text_decision(ctx, positive=False)
 
 
-def text_decision(ctx, positive: bool) -> None:
+def on_text_named(ctx) -> None:
+    """合格 / 不合格 / 整改 <编号> [要求]: a 年检 outcome by name."""
+    text_decision(ctx, named={"合格": "pass", "不合格": "fail", "整改": "fix", "限期整改": "fix"}[
+        ctx.text.split()[0]])
+
+
+def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
+    """A decision typed instead of tapped: the same rules and effects as a tap."""
     word = ctx.text.split()[0] if ctx.text.split() else ""
     filing_id, rest = parse_reference(ctx, word)
-    filing = ctx.session.get(Filing, filing_id) if filing_id else None
-    if filing is None:
+    if filing_id is None:
         ctx.reply("approval/which_filing", word=word)
         return
+    filing = ctx.session.get(Filing, filing_id)
+    if filing is None:
+        ctx.reply("approval/not_found")
+        return
     stage = stage_of(filing)
-    if stage is None:
-        return reply(ctx, d.lost_race(ctx, filing))
-    if positive:
+    if stage is None or ctx.userid not in approvers(ctx.session, filing, stage):
+        already = ctx.session.scalar(select(Decision.id).where(Decision.filing_id == filing.id).limit(1))
+        if stage is None or already:
+            return reply(ctx, d.lost_race(ctx, filing))
+    if named:
+        choice = next((c for c in stage.choices if c.key == named), None)
+        if choice is None:
+            ctx.reply("approval/unknown_choice", filing=filing)
+            return
+    elif positive:
         choice = stage.choices[0]
-    else:
-        choice = next((c for c in reversed(stage.choices) if c.asks_reason), stage.choices[-1])
+    else:  # the first refusing choice: 驳回, 退回, or for a 年检 the gentler 限期整改
+        choice = next((c for c in stage.choices if c.asks_reason), stage.choices[-1])
     outcome = d.decide(ctx, filing.id, stage.name, choice.key, reason=rest or None)
     if outcome.decided and rest and choice.asks_reason:
-        ctx.send([filing.submitter], "approval/reason", filing=filing, reason=rest,
-                 decision=None, decider=ctx.user.name, form=FORMS[filing.kind])
+        ctx.send(sorted({filing.submitter} | ({*department_heads(ctx.session, filing.department_id)}
+                                              if choice.key in ("fix", "fail") else set())),
+                 "approval/reason", filing=filing, reason=rest, decision=outcome_decision(ctx, filing),
+                 decider=ctx.user.name, form=FORMS[filing.kind])
     reply(ctx, outcome)
+
+
+def outcome_decision(ctx, filing):
+    return ctx.session.scalar(select(Decision).where(Decision.filing_id == filing.id)
+                              .order_by(Decision.id.desc()).limit(1))
 
 
 def on_withdraw(ctx) -> None:

@@ -8,10 +8,11 @@ import json
 from bot.roles import department_heads
 from bot.router import first_word
 from handlers.forms import validators as v
-from handlers.forms.catalog import FORMS
+from handlers.forms.catalog import FORMS, form_for_command
 from models import Account, AuditLog, Decision, Filing, KeyValue
 
-COMMANDS = ("帮助", "help", "查询", "待办", "同意", "批准", "驳回", "退回", "撤回", "更多")
+COMMANDS = ("帮助", "help", "查询", "我的", "待办", "同意", "批准", "驳回", "退回", "撤回", "更多",
+            "零报告", "合格", "不合格", "整改")
 
 
 def key(userid: str) -> str:
@@ -47,15 +48,17 @@ def register(router) -> None:
 def answer(ctx) -> bool:
     """Take the text as the answer to an open question, unless it is a command."""
     row = ctx.session.get(KeyValue, key(ctx.userid))
-    if row is None or first_word(ctx.text) in COMMANDS:
-        return False
+    word = first_word(ctx.text)
+    if row is None or word in COMMANDS or form_for_command(word) is not None \
+            or ctx.user.has_conversation:
+        return False  # a command, or a form has the focus: the question stays open
     question = json.loads(row.value)
     filing = ctx.session.get(Filing, question["filing"])
     decision = ctx.session.get(Decision, question["decision"])
     if question["kind"] == "build_id":
         return take_build_id(ctx, row, filing, decision)
     text = ctx.text.strip()
-    reason = "" if text in ("跳过", "skip", "无") else text[:500]
+    reason = "" if text in ("跳过", "skip", "无", "取消") else text[:500]
     decision.reason = reason
     ctx.session.delete(row)
     recipients = [filing.submitter]

@@ -15,7 +15,7 @@ from handlers.forms import validators as v
 from handlers.forms.spec import Field, FormSpec
 from models import Account, Department, Filing, Membership, User
 
-OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "returned")
+OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
 LIVE_ACCOUNT = ("pending", "active", "ordered_closed")
 SEPARATORS = re.compile(r"[、，,;；]+")
 MONTH = re.compile(r"^(\d{4})\s*(?:[-./年]\s*(\d{1,2})\s*(?:月)?)?(?:\s*[-./]?\s*(\d{1,2})\s*日?)?$")
@@ -45,6 +45,8 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     text = text.strip()
     if v.looks_like_password(text):
         raise v.password_refused()
+    if text == "默认" and field.kind == "year":
+        text = str(default_value(field, fc))
     kind = field.kind
     if kind == "platform":
         return v.platform(text)
@@ -191,14 +193,25 @@ def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
                                   [(describe_account(a), account_value(a)) for a in named])
             chosen = named[0] if named else None
     if chosen is None:
-        elsewhere = fc.session.scalar(select(Account).where(
+        known = fc.session.scalar(select(Account).where(
             or_(Account.filing_no == text.upper(), Account.name == text)))
-        if elsewhere is not None:
+        if known is not None and known.department_id == fc.department_id:
+            raise v.Invalid("account_closed", value=known.name)  # closed or not yet built
+        if known is not None:
             raise v.Invalid("account_other_dept", value=text[:30])
         raise v.Invalid("account", value=text[:30])
-    if form.kind == "close" and chosen.status == "closed":
-        raise v.Invalid("account_closed", value=chosen.name)
+    if form.kind == "close":
+        check_no_open(fc, chosen, "close")
     return account_value(chosen)
+
+
+def check_no_open(fc: FormContext, account: Account, kind: str) -> None:
+    """One open 注销 per account: a second one is refused with the first one's number."""
+    open_filing = fc.session.scalar(select(Filing.id).where(
+        Filing.kind == kind, Filing.account_id == account.id,
+        Filing.status.in_(OPEN_STATUSES + ("ordered",))))
+    if open_filing is not None:
+        raise v.Invalid("duplicate_open", name=account.name, number=f"#{open_filing}")
 
 
 def account_value(account: Account) -> dict:
@@ -240,7 +253,7 @@ def check_no_annual(fc: FormContext, year: int) -> None:
         return
     for filing in fc.session.scalars(select(Filing).where(
             Filing.kind == "annual", Filing.account_id == chosen["id"],
-            Filing.status.in_(OPEN_STATUSES + ("approved", "done")))):
+            Filing.status.in_(OPEN_STATUSES + ("approved", "done")))):  # not returned/rejected
         if filing.fields.get("year") == year:
             raise v.Invalid("duplicate_annual", year=year, number=f"#{filing.id}")
 

@@ -29,8 +29,8 @@ APPLY = FormSpec("apply", "申请", ("apply",), "新建官方账号申请（附�
 
 CHANGE = FormSpec("change", "变更", ("change",), "负责人/管理员变更备案", (
     Field("account", "账号", "account", "哪个账号发生了变更？"),
-    Field("new_leader", "新负责人", "person", "新的负责人是谁？（无变化回复“跳过”）", optional=True),
-    Field("new_admins", "新管理员", "person", "新的管理员是谁？（无变化回复“跳过”）", optional=True),
+    Field("new_leader", "新负责人", "person", "新的负责人是谁？", optional=True),
+    Field("new_admins", "新管理员", "person", "新的管理员是谁？", optional=True),
     Field("reason", "原因", "text", "变更原因？", max_len=300),
 ))
 

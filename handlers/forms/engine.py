@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.directory import departments_of
+from bot.render import render_text
 from bot.router import first_word
 from handlers.forms import answers as a
 from handlers.forms import validators as v
@@ -28,7 +29,9 @@ from models import Conversation
 IDLE_LIMIT = timedelta(minutes=30)
 CANCEL = ("取消", "cancel", "退出")
 BACK = ("返回", "back", "上一步")
-SKIP = ("跳过", "skip", "无")
+SKIP = ("跳过", "skip")
+PASS_THROUGH = ("帮助", "help", "查询", "我的", "query", "更多", "待办", "同意", "批准", "驳回", "退回",
+                "撤回", "零报告", "合格", "不合格", "整改")  # answered by their own handlers
 CONFIRM = ("确认", "提交", "confirm", "ok")
 YES = ("是", "好", "y", "yes", "确定", "放弃")
 NO = ("否", "不", "n", "no", "继续")
@@ -53,8 +56,13 @@ def intercept(ctx) -> bool:
             return False
         start(ctx, form, text)
         return True
-    if first_word(text) in ("帮助", "help", "查询", "我的", "query"):
-        return False  # answered by their own handlers; the form waits
+    if first_word(text) in PASS_THROUGH:
+        # Answered by its own handler; the form waits, and the reply says so.
+        ctx.postscripts.append(render_text("forms/still_open", title=FORMS[conv.kind].title))
+        return False
+    if form is not None and text.splitlines()[0].strip().endswith(("模板", "template")):
+        start(ctx, form, text)  # a blank template does not disturb the form in progress
+        return True
     if text.lower() in CANCEL:
         ctx.session.delete(conv)
         ctx.reply("forms/cancelled", title=FORMS[conv.kind].title)
@@ -164,7 +172,9 @@ class Step:
                            new=form_for_command(first_word(pending)).title)
 
     def on_answer(self, field, text: str) -> None:
-        if text.lower() in SKIP and field.optional:
+        if text.lower() in SKIP and not field.optional:
+            return self.ask(field.name, error=f"“{field.label}”是必填项，不能跳过。")
+        if text.lower() in SKIP + ("无",) and field.optional:
             remember(self.conv, _skipped=[*self.answers.get("_skipped", []), field.name],
                      _history=[*self.answers.get("_history", []), field.name])
             return self.advance()
@@ -260,12 +270,20 @@ class Step:
         self.summary()
 
     def fill_defaults(self) -> None:
+        """One-shot forms: 负责人, 管理员 and 年度 take their defaults, checked like answers."""
         for field in self.form.fields:
-            if field.name not in self.answers and field.kind in ("person", "year"):
-                if field.name in ("leader", "admins", "year"):
-                    value = a.default_value(field, self.fc())
-                    if value is not None:
-                        remember(self.conv, **{field.name: value})
+            if field.name in self.answers or field.name not in ("leader", "admins", "year"):
+                continue
+            value = a.default_value(field, self.fc())
+            if value is None:
+                continue
+            if field.kind == "year":
+                try:  # the default year still has to pass the duplicate and start-year checks
+                    value = a.read(field, str(value), self.form, self.fc())
+                except v.Invalid as exc:
+                    self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
+                    continue
+            remember(self.conv, **{field.name: value})
 
     def repeat(self, error: str | None = None) -> None:
         """Ask the current question (or show the summary) again."""

@@ -6,7 +6,8 @@ import re
 
 from handlers.forms.spec import FormSpec
 
-LINE = re.compile(r"^\s*([^:：]{1,12}?)\s*[:：]\s*(.*?)\s*$")
+LINE = re.compile(r"^\s*([^:：]{1,16}?)\s*[:：]\s*(.*?)\s*$")
+OPTIONAL_MARK = "（选填）"
 
 
 def parse_lines(form: FormSpec, lines: list[str]) -> tuple[dict[str, str], list[str], list[str]]:
@@ -19,7 +20,7 @@ def parse_lines(form: FormSpec, lines: list[str]) -> tuple[dict[str, str], list[
         if not match:
             stray.append(line.strip())
             continue
-        label, value = match.group(1).strip(), match.group(2)
+        label, value = match.group(1).strip().removesuffix(OPTIONAL_MARK).strip(), match.group(2)
         field = form.by_label(label)
         if field is None:
             unknown.append(label)
@@ -30,4 +31,5 @@ def parse_lines(form: FormSpec, lines: list[str]) -> tuple[dict[str, str], list[
 
 def blank_template(form: FormSpec) -> str:
     """The form to copy and fill in: the command, then one `字段：` line per field."""
-    return "\n".join([form.command] + [f"{f.label}：" for f in form.fields])
+    return "\n".join([form.command] + [
+        f"{f.label}{OPTIONAL_MARK if f.optional else ''}：" for f in form.fields])
