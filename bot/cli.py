@@ -104,6 +104,9 @@ def reminders_run_command(today, dry_run: bool) -> None:
         clock = FixedClock(datetime.combine(today.date(), time(9, 0), tzinfo=SHANGHAI))
     report = reminders.run(current_app, clock.local_now().date(), dry_run=dry_run, clock=clock)
     click.echo(reminders.describe(report))
+    if not dry_run:
+        from bot.outbox import prune
+        prune(_engine(), current_app.extensions["filingbot.clock"].now())
 
 
 @click.command("worker")

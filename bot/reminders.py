@@ -266,8 +266,11 @@ def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
         for userid in p.data["heads"]:
             per_head[userid].append(p.data["account"] | {"seq": p.seq})
     for userid, accounts in per_admin.items():
-        job.send([userid], "reminders/annual", accounts=accounts, year=today.year - 1,
-                 last_week=last_week, end=end)
+        if len(accounts) <= CARD_BUTTONS:  # a card whose buttons start the 年检 form
+            annual_card(job, userid, accounts, today, last_week, end)
+        else:
+            job.send([userid], "reminders/annual", accounts=accounts, year=today.year - 1,
+                     last_week=last_week, end=end)
     for userid, accounts in per_head.items():
         job.send([userid], "reminders/escalation", accounts=accounts, year=today.year - 1, end=end)
     zero_heads = sorted({u for p in by_kind["zero"] for u in p.recipients})
@@ -280,6 +283,26 @@ def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
         nudge(job, p)
     report["messages"] = job.enqueued
     return report
+
+
+CARD_BUTTONS = 5  # a button_interaction card holds at most 6 buttons (doc 90236)
+
+
+def annual_card(job: JobCtx, userid: str, accounts: list[dict], today: date, last_week: bool,
+                end: date) -> None:
+    """The annual reminder as a card: one button per account starts its 年检 form."""
+    import secrets
+
+    from bot.render import render_card
+    from models import Card
+
+    task_id = f"annual-{today:%Y%m%d}-{secrets.token_hex(6)}"
+    card = render_card("annual_reminder", task_id=task_id, accounts=accounts, year=today.year - 1,
+                       last_week=last_week, end=end)
+    job.session.add(Card(task_id=task_id, stage="reminder", recipients=[userid],
+                         created_at=job.clock.now()))
+    outbox.enqueue_card(job.session, [userid], card, now=job.clock.now(), automatic=True)
+    job.enqueued += 1
 
 
 def nudge(job: JobCtx, p: Planned) -> None:

@@ -11,7 +11,7 @@ import threading
 
 from sqlmodel import Session
 
-from bot import reminders
+from bot import outbox, reminders
 from models import KeyValue
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def run_if_due(app) -> bool:
     if done:
         return False
     report = reminders.run(app, now.date())
+    outbox.prune(engine, clock.now())
     with Session(engine) as session:
         row = session.get(KeyValue, LAST_RUN) or KeyValue(key=LAST_RUN, value="")
         row.value = now.date().isoformat()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.directory import departments_of
@@ -25,7 +27,29 @@ def show_first_page(ctx) -> None:
     if reference.isdigit():
         from handlers.approval.commands import history
         return history(ctx, int(reference))
+    if reference:
+        return account_history(ctx, reference)
     show_page(ctx, 0)
+
+
+def account_history(ctx, reference: str) -> None:
+    """查询 <备案编号 or account name>: an account, its filings and what happened to it."""
+    from handlers.approval.commands import can_see_account
+    from models import AuditLog, User
+
+    account = ctx.session.scalar(select(Account).where(
+        (Account.filing_no == reference.upper()) | (Account.name == reference)).limit(1))
+    if account is None or not can_see_account(ctx, account):
+        ctx.reply("approval/not_found")
+        return
+    entries = ctx.session.scalars(select(AuditLog).where(AuditLog.account_id == account.id)
+                                  .order_by(AuditLog.id)).all()
+    filings = ctx.session.scalars(select(Filing).where(Filing.account_id == account.id)
+                                  .order_by(Filing.id)).all()
+    names = {u.userid: u.name for u in ctx.session.scalars(
+        select(User).where(User.userid.in_({e.actor for e in entries})))}
+    ctx.reply("query/account", account=account, entries=entries, filings=filings, names=names,
+              forms=FORMS, status=STATUS, platforms=PLATFORM_NAMES, delta=timedelta(hours=8))
 
 
 def show_next_page(ctx) -> None:

@@ -343,3 +343,11 @@ def test_100_concurrent_approvals_get_100_sequential_numbers(app, app_env, clock
     numbers = sorted(session.scalars(select(Account.filing_no)).all())
     assert numbers == [f"DY-2026-{n:04d}" for n in range(1, 101)]
     other.extensions["filingbot.engine"].dispose()
+
+
+def test_query_by_filing_number_shows_the_account_history(wecom, session):
+    say(wecom, "liming", REGISTER, "确认")
+    tap(wecom, "wangwu", "批准")
+    reply = say(wecom, "zhangsan", "查询 WX-2026-0001")
+    assert "文法学院｜微信公众号｜WX-2026-0001｜正常" in reply and "王五" in reply
+    assert "没有找到" in say(wecom, "xuli", "查询 WX-2026-0001")  # another department

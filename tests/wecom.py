@@ -81,6 +81,20 @@ class WeComActions:
     def inbox(self, userid: str) -> list[dict]:
         return self.emulator.inbox(userid)
 
+    def messages(self, userid: str) -> list[str]:
+        """Everything that reached `userid` as text; a card flattened to its visible text."""
+        shown = []
+        for m in self.emulator.inbox(userid):
+            body = m["body"]
+            if m["msgtype"] == "template_card":
+                rows = [f"{r.get('keyname')}：{r.get('value')}" for r in body.get("horizontal_content_list", [])]
+                shown.append("\n".join([body.get("main_title", {}).get("title", ""),
+                                        body.get("main_title", {}).get("desc", ""),
+                                        body.get("sub_title_text", ""), *rows]))
+            else:
+                shown.append(body.get("content", ""))
+        return shown
+
     def texts(self, userid: str) -> list[str]:
         """Text contents that reached `userid`, passive replies and sent messages alike."""
         return [m["body"]["content"] for m in self.emulator.inbox(userid)

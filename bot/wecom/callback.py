@@ -197,11 +197,16 @@ def load_sender(session, userid: str) -> Sender | None:
 
 
 def render_reply(ctx: Ctx, message) -> str:
-    """The passive reply; text over 2048 bytes goes through the outbox in several parts."""
-    if ctx.reply_button is not None:
+    """The passive reply; text over 2048 bytes goes through the outbox in several parts.
+
+    A card tap may only be answered passively with a card update (doc 90241), so any text
+    for it goes through the outbox."""
+    is_card_event = message.type == "event" and message.event.startswith("template_card")
+    if ctx.reply_button is not None or is_card_event:
         if ctx.reply_text:
-            ctx.send([ctx.userid], "raw", text=ctx.reply_text)
-        return update_button_reply_xml(ctx.reply_button, message)
+            for part in split_utf8(ctx.reply_text):
+                ctx.send([ctx.userid], "raw", text=part)
+        return update_button_reply_xml(ctx.reply_button, message) if ctx.reply_button else ""
     if not ctx.reply_text:
         return ""
     if fits_passive(ctx.reply_text):

@@ -159,6 +159,15 @@ def can_see(ctx, filing) -> bool:
     return filing.department_id in [dep.id for dep in departments_of(ctx.session, ctx.userid)]
 
 
+def can_see_account(ctx, account) -> bool:
+    """The account's department, and the office, publicity and tech roles."""
+    from bot.directory import departments_of
+
+    if any(has_role(ctx.session, ctx.userid, role) for role in ("office", "publicity", "tech")):
+        return True
+    return account.department_id in [dep.id for dep in departments_of(ctx.session, ctx.userid)]
+
+
 def history(ctx, filing_id: int) -> None:
     """查询 <编号>: a filing, its decisions and its audit trail."""
     filing = ctx.session.get(Filing, filing_id)

@@ -39,6 +39,24 @@ NO = ("否", "不", "n", "no", "继续")
 
 def register(router) -> None:
     router.intercept(intercept)
+    router.card_action("annual")(start_annual_from_card)
+
+
+def start_annual_from_card(ctx) -> None:
+    """A tap on a reminder card's account button: the 年检 form for that account."""
+    from models import Account
+
+    account_id = (ctx.message.key or "").split(":", 1)[-1]
+    account = ctx.session.get(Account, int(account_id)) if account_id.isdigit() else None
+    if account is None:
+        ctx.reply("approval/unknown_card")
+        return
+    conv = load(ctx)
+    if conv is not None:
+        ctx.reply("forms/abandon_first", current=FORMS[conv.kind].title)
+        return
+    reference = account.filing_no or account.name
+    start(ctx, FORMS["annual"], f"年检\n账号：{reference}")
 
 
 def intercept(ctx) -> bool:
