@@ -90,6 +90,12 @@ class Phone:
 
     def tap(self, userid: str, task_id: str, key: str) -> Delivery:
         """`userid` taps the button `key` on the card `task_id`, as WeCom reports it."""
+        query, body = self.prepare_tap(userid, task_id, key)
+        return self.redeliver(userid, query, body, task_id=task_id)
+
+    def prepare_tap(self, userid: str, task_id: str, key: str) -> tuple[dict, bytes]:
+        """The callback of a tap, built now and posted later (taps made at the same moment
+        on several phones, before any card update reached them)."""
         view = self.emulator.card_view(task_id, userid)
         if view is None:
             raise LookupError(f"{userid} never received card {task_id}")
@@ -108,7 +114,7 @@ class Phone:
             f"<ResponseCode>{cdata(code)}</ResponseCode>"
             f"<AgentID>{self.emulator.agent_id}</AgentID></xml>"
         )
-        return self.post(userid, inner, task_id=task_id)
+        return self.encrypt(inner)
 
     def post(self, userid: str, inner_xml: str, task_id: str | None = None) -> Delivery:
         """Encrypt `inner_xml`, post it to the app, and show its passive reply on the phone."""
