@@ -166,6 +166,12 @@ def test_annual_fail_orders_closure_and_opens_a_case(wecom, session):
     assert case.kind == "close"
     assert f"#{case.id}" in " ".join(wecom.texts("liming"))
     assert "多次发布未经审核的信息" in last_text(wecom, "zhangsan")
+    # the department closes the account: the ordered case is done
+    say(wecom, "zhangsan", "注销\n账号：1\n原因：年检不合格", "确认")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "zhaoliu", "批准")
+    assert refresh(session, Filing, case.id).status == "done"
+    assert session.scalars(select(Account)).one().status == "closed"
 
 
 def test_annual_rectify_sends_the_requirements_and_allows_resubmission(wecom, session):

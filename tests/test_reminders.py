@@ -188,3 +188,18 @@ def test_directory_drift_asks_heads_for_a_change(app, wecom, emulator, runner, s
     assert "需办理变更的账号 1 个" in result.output
     wecom.drain()
     assert "请办理变更" in wecom.messages("liming")[-1] and "张三" in wecom.messages("liming")[-1]
+
+
+def test_the_worker_runs_the_reminders_once_a_day_after_reminder_time(app, clock, session):
+    from bot.worker import run_if_due
+
+    make_account(app)
+    clock.at = datetime(2027, 1, 6, 8, 59, tzinfo=SHANGHAI)
+    assert not run_if_due(app)  # before 09:00
+    clock.at = datetime(2027, 1, 6, 9, 1, tzinfo=SHANGHAI)
+    assert run_if_due(app)
+    assert not run_if_due(app)  # once a day
+    assert session.scalar(select(func.count()).select_from(ReminderSent).where(
+        ReminderSent.kind == "annual")) == 1
+    clock.at = datetime(2027, 1, 7, 9, 30, tzinfo=SHANGHAI)
+    assert run_if_due(app)

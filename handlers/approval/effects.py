@@ -67,6 +67,7 @@ def approve(ctx, filing: Filing) -> None:
               {"leader": details.get("leader"), "admins": details.get("admins")})
     elif filing.kind == "close":
         set_account(ctx, filing.account_id, status="closed", filing=filing)
+        complete_ordered_cases(ctx, filing)
     publicity = [u for u in holders(ctx.session, "publicity") if u != filing.submitter]
     if publicity:
         ctx.send(publicity, "approval/publicity_copy", filing=filing, form=FORMS[filing.kind],
@@ -94,6 +95,16 @@ def annual_fail(ctx, filing: Filing) -> None:
     audit(ctx, case, "close:ordered", {}, {"status": "ordered"})
     heads = department_heads(ctx.session, filing.department_id)
     ctx.send(sorted({*heads, filing.submitter}), "approval/ordered_closed", filing=filing, case=case)
+
+
+def complete_ordered_cases(ctx, filing: Filing) -> None:
+    """A closure ordered after a failed audit is done once the account is actually closed."""
+    from sqlalchemy import select
+
+    for case in ctx.session.scalars(select(Filing).where(
+            Filing.kind == "close", Filing.status == "ordered", Filing.account_id == filing.account_id)):
+        case.status, case.updated_at = "done", ctx.clock.now()
+        audit(ctx, case, "close:done", {"status": "ordered"}, {"status": "done", "by": filing.id})
 
 
 def set_account(ctx, account_id, *, status: str, filing: Filing | None = None) -> None:

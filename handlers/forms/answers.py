@@ -209,7 +209,7 @@ def check_no_open(fc: FormContext, account: Account, kind: str) -> None:
     """One open 注销 per account: a second one is refused with the first one's number."""
     open_filing = fc.session.scalar(select(Filing.id).where(
         Filing.kind == kind, Filing.account_id == account.id,
-        Filing.status.in_(OPEN_STATUSES + ("ordered",))))
+        Filing.status.in_(OPEN_STATUSES)))  # an "ordered" case is completed by this very filing
     if open_filing is not None:
         raise v.Invalid("duplicate_open", name=account.name, number=f"#{open_filing}")
 
