@@ -181,8 +181,15 @@ def test_annual_rectify_sends_the_requirements_and_allows_resubmission(wecom, se
     say(wecom, "wangwu", "3月31日前补齐审核记录")
     assert "3月31日前补齐审核记录" in last_text(wecom, "liming")
     assert "整改要求" in last_text(wecom, "zhangsan")
-    reply = say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：120\n粉丝数：3000\n审核制度：是\n专人管理：是\n安全事件：无")
+    reply = say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：150\n粉丝数：3000\n审核制度：是\n专人管理：是\n安全事件：无")
     assert "请核对" in reply  # the same year may be filed again
+    say(wecom, "zhangsan", "确认")
+    [filing] = session.scalars(select(Filing)).all()  # the same 年检, reopened
+    assert filing.status == "awaiting_dept" and filing.fields["posts"] == 150
+    assert "重新提交" in say(wecom, "zhangsan", f"查询 {filing.id}")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "合格")
+    assert session.scalars(select(Account)).one().last_review_year == 2025
 
 
 def test_report_goes_to_tech(wecom, session):

@@ -23,15 +23,50 @@ def submit(ctx, form, conv) -> Filing:
     else:
         status = "awaiting_dept"
     now = ctx.clock.now()
-    filing = Filing(kind=form.kind, account_id=account_id, department_id=department_id,
-                    submitter=ctx.userid, fields=fields, status=status, created_at=now,
-                    updated_at=now)
-    ctx.session.add(filing)
+    filing = returned_filing(ctx, form.kind, department_id, fields)
+    if filing is not None:  # 退回 / 限期整改: the same filing is reopened, its history kept
+        before = filing.status
+        filing.fields, filing.status, filing.submitter = fields, status, ctx.userid
+        filing.version, filing.updated_at = filing.version + 1, now
+        action = "resubmit"
+    else:
+        before = None
+        filing = Filing(kind=form.kind, account_id=account_id, department_id=department_id,
+                        submitter=ctx.userid, fields=fields, status=status, created_at=now,
+                        updated_at=now)
+        ctx.session.add(filing)
+        action = "submit"
     ctx.session.flush()
-    ctx.session.add(AuditLog(at=now, actor=ctx.userid, action="submit", filing_id=filing.id,
-                             account_id=account_id, before={}, after={"status": status}))
+    ctx.session.add(AuditLog(at=now, actor=ctx.userid, action=action, filing_id=filing.id,
+                             account_id=account_id, before={"status": before} if before else {},
+                             after={"status": status}))
     routing.route(ctx, filing)
     return filing
+
+
+def identity(kind: str, fields: dict):
+    """What makes two filings of a kind the same matter (None: never the same)."""
+    account = (fields.get("account") or {}).get("id")
+    return {
+        "register": (fields.get("platform"), fields.get("external_id")),
+        "apply": (fields.get("platform"), fields.get("name")),
+        "annual": (account, fields.get("year")),
+        "change": (account,),
+        "close": (account,),
+    }.get(kind)
+
+
+def returned_filing(ctx, kind: str, department_id, fields: dict) -> Filing | None:
+    """A filing of the department sent back (退回, 限期整改) for the same matter."""
+    wanted = identity(kind, fields)
+    if wanted is None:
+        return None
+    for filing in ctx.session.scalars(select(Filing).where(
+            Filing.kind == kind, Filing.department_id == department_id,
+            Filing.status == "returned").order_by(Filing.id.desc())):
+        if identity(kind, filing.fields) == wanted:
+            return filing
+    return None
 
 
 def impersonation_suspected(ctx, fields: dict) -> bool:
