@@ -28,7 +28,10 @@ BATCH_LIMIT = 1000  # touser holds at most 1000 userids (doc 90236)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12
 BACKOFF_CAP = 600  # seconds
-DUPLICATE_CHECK_INTERVAL = 4 * 3600  # the longest WeCom allows
+# WeCom drops an identical message body sent again within this interval (doc 90236). It must
+# cover a retry after a crashed dispatcher's lease (60 s) but stay short: two genuinely separate
+# but identical messages (the same long answer asked for twice) must both arrive.
+DUPLICATE_CHECK_INTERVAL = 180
 # Errcodes after which a retry cannot succeed: the row is dead at once.
 PERMANENT_ERRORS = {40003, 40008, 40056, 40058, 44004, 60111, 81013, 48002, 60020}
 

@@ -183,3 +183,22 @@ def test_a_member_at_the_limit_does_not_hold_up_others(app, clock, wecom):
     queue_text(app, clock, ["lisi"], "李")
     wecom.drain()
     assert wecom.texts("lisi") == ["李"]
+
+
+def test_identical_messages_minutes_apart_both_arrive(app, clock, wecom):
+    queue_text(app, clock, ["zhangsan"], "同样的内容")
+    wecom.drain()
+    clock.advance(minutes=4)
+    queue_text(app, clock, ["zhangsan"], "同样的内容")
+    wecom.drain()
+    assert wecom.texts("zhangsan") == ["同样的内容", "同样的内容"]
+
+
+def test_a_resend_of_the_same_body_soon_after_is_absorbed_by_wecom(app, clock, wecom, emulator):
+    client = app.extensions["filingbot.client"]
+    body = {"touser": "zhangsan", "msgtype": "text", "text": {"content": "一次"},
+            "enable_duplicate_check": 1, "duplicate_check_interval": 180}
+    first = client.send_message(body)
+    again = client.send_message(body)  # e.g. after a crash between WeCom's answer and `sent`
+    assert again["msgid"] == first["msgid"]
+    assert wecom.texts("zhangsan") == ["一次"]

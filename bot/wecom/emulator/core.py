@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -40,6 +41,7 @@ class Emulator:
     clock: callable = time.time
     faults: list = field(default_factory=list)  # ("http500"|"errcode", value) consumed per call
     extra_users: list = field(default_factory=list)  # more members, shaped like DEMO_USERS
+    _recent: dict = field(default_factory=dict)  # body hash -> (time, answer), for duplicate checks
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
@@ -125,8 +127,16 @@ class Emulator:
             if not text:
                 raise ApiError(44004, "empty content")
             content = {"content": _truncate_utf8(text, TEXT_LIMIT)}
-        msgid = secrets.token_hex(16)
         now = self.clock()
+        if body.get("enable_duplicate_check"):
+            # An identical body within duplicate_check_interval (default 1800 s, at most 4 h)
+            # is answered but not delivered again (doc 90236).
+            digest = json.dumps(body, sort_keys=True, ensure_ascii=False)
+            interval = min(int(body.get("duplicate_check_interval") or 1800), 4 * 3600)
+            seen = self._recent.get(digest)
+            if seen and now - seen[0] < interval:
+                return seen[1]
+        msgid = secrets.token_hex(16)
         answer = {"invaliduser": "|".join(invalid), "msgid": msgid}
         with self._lock, self.engine.begin() as conn:
             task_id = None
@@ -151,6 +161,8 @@ class Emulator:
                 conn.execute(insert(inbox).values(userid=userid, source="api", msgtype=msgtype,
                                                   body=content, msgid=msgid, task_id=task_id,
                                                   created_at=now))
+        if body.get("enable_duplicate_check"):
+            self._recent[digest] = (now, answer)
         return answer
 
     def _new_code(self, conn, task_id: str, userid: str | None) -> str:
