@@ -318,7 +318,7 @@ def run_phase(target, factory, seconds, record):
     threads = [
         threading.Thread(target=client_loop, args=(session, url, factory, deadline, result),
                          daemon=True)
-        for session, result in zip(target.sessions, results)
+        for session, result in zip(target.sessions, results, strict=False)
     ]
     for thread in threads:
         thread.start()

@@ -82,7 +82,7 @@ def store_user(session: Session, data: dict) -> User:
     departments = data.get("department", [])
     leaders = data.get("is_leader_in_dept") or [0] * len(departments)
     session.execute(delete(Membership).where(Membership.userid == user.userid))
-    for dept_id, leader in zip(departments, leaders):
+    for dept_id, leader in zip(departments, leaders, strict=False):
         session.add(Membership(userid=user.userid, department_id=dept_id, is_leader=bool(leader)))
     return user
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import create_app
-from models import Account, AuditLog, Card, Decision, Filing, OutboxMessage
+from models import Account, AuditLog, Decision, Filing
 from tests.factories import make_account, make_filing
 from tests.wecom import WeComActions
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlmodel import Session
 
 from bot import reminders
-from bot.clock import SHANGHAI, FixedClock
-from models import Filing, OutboxMessage, ReminderSent
+from bot.clock import SHANGHAI
+from models import OutboxMessage, ReminderSent
 from tests.factories import make_account
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,159 @@
+"""The dispatcher: claims due rows with a lease, delivers them through the WeCom client,
+records the outcome, backs off on failure (SPEC §7).
+
+Delivery: 发送应用消息 (doc 90236) with enable_duplicate_check, so a crash between WeCom's
+answer and our `sent` mark is absorbed by WeCom's own duplicate check; card updates through
+更新模版卡片消息 (doc 94888)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session
+from wechatpy.exceptions import WeChatClientException
+
+from bot.outbox.errors import backoff, describe_error
+from bot.outbox.pacing import count_sends, paced_until
+from models import Card, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12
+# WeCom drops an identical message body sent again within this interval (doc 90236). It must
+# cover a retry after a crashed dispatcher's lease (60 s) but stay short: two genuinely separate
+# but identical messages (the same long answer asked for twice) must both arrive.
+DUPLICATE_CHECK_INTERVAL = 180
+# Errcodes after which a retry cannot succeed: the row is dead at once.
+PERMANENT_ERRORS = {40003, 40008, 40056, 40058, 44004, 60111, 81013, 48002, 60020}
+
+
+class Dispatcher:
+    """Claims due rows and delivers them through the WeCom client."""
+
+    def __init__(self, engine, client, clock, *, quiet_hours=None):
+        self.engine = engine
+        self.client = client
+        self.clock = clock
+        self.quiet_hours = quiet_hours  # callable(now) -> bool, for automatic messages
+
+    def drain(self, limit: int = 1000) -> dict:
+        """Deliver everything due now; return counts of sent, failed and dead rows."""
+        counts = {"sent": 0, "failed": 0, "dead": 0, "deferred": 0}
+        while True:
+            claimed = self.claim(limit=50)
+            if not claimed:
+                return counts
+            for row_id in claimed:
+                counts[self.deliver(row_id)] += 1
+            if sum(counts.values()) >= limit:
+                return counts
+
+    def claim(self, limit: int = 50) -> list[int]:
+        """Take a lease on up to `limit` due rows; only rows this call won are returned."""
+        now = self.clock.now()
+        due = or_(
+            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+        )
+        won = []
+        with Session(self.engine) as session:
+            query = select(OutboxMessage.id, OutboxMessage.automatic).where(due)
+            candidates = session.execute(query.order_by(OutboxMessage.id).limit(limit)).all()
+            for row_id, automatic in candidates:
+                if automatic and self.quiet_hours and self.quiet_hours(self.clock.now()):
+                    continue
+                # Compare-and-set: the row is ours only if nobody claimed it meanwhile.
+                result = session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == row_id, due)
+                    .values(status="sending", lease_until=now + LEASE)
+                )
+                if result.rowcount == 1:
+                    won.append(row_id)
+            session.commit()
+        return won
+
+    def deliver(self, row_id: int) -> str:
+        """Send one claimed row; record the outcome. Returns 'sent', 'failed' or 'dead'."""
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessage, row_id)
+            kind, payload = row.kind, dict(row.payload)
+            wait = paced_until(session, payload.get("touser") or [], self.clock.now()) \
+                if kind == "send" else None
+            session.rollback()
+        if wait is not None:
+            return self._defer(row_id, wait)
+        try:
+            result = self._call(kind, payload)
+        except WeChatClientException as exc:
+            if exc.errcode == 42014 and kind == "send":
+                # task_id exists: an earlier try reached WeCom before we could mark it sent.
+                return self._mark_sent(row_id, {"note": "task_id already sent"})
+            return self._mark_failed(row_id, describe_error(exc),
+                                     permanent=exc.errcode in PERMANENT_ERRORS
+                                     or (kind == "update_card" and exc.errcode is not None))
+        except requests.RequestException as exc:
+            return self._mark_failed(row_id, describe_error(exc), permanent=False)
+        return self._mark_sent(row_id, result)
+
+    def _call(self, kind: str, payload: dict) -> dict:
+        if kind == "update_card":
+            return self.client.card.update(
+                self.client.agent_id, payload["response_code"], userids=payload.get("userids"),
+                atall=not payload.get("userids"), replace_name=payload.get("replace_name"),
+                card=payload.get("template_card"),
+            )
+        body = dict(payload)
+        body["touser"] = "|".join(payload["touser"])
+        body["enable_duplicate_check"] = 1
+        body["duplicate_check_interval"] = DUPLICATE_CHECK_INTERVAL
+        return self.client.send_message(body)
+
+    def _mark_sent(self, row_id: int, result: dict) -> str:
+        keep = {k: result.get(k) for k in ("msgid", "response_code", "invaliduser", "note")
+                if result.get(k)}
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessage, row_id)
+            row.status, row.result, row.sent_at, row.lease_until = "sent", keep, now, None
+            row.attempts += 1
+            row.last_error = None
+            if row.kind == "send":
+                count_sends(session, row.payload.get("touser") or [], now)
+            if row.card_task_id and keep.get("response_code") and row.kind == "send":
+                session.execute(
+                    update(Card).where(Card.task_id == row.card_task_id)
+                    .values(response_code=keep["response_code"], response_code_at=now)
+                )
+            session.commit()
+        return "sent"
+
+    def _defer(self, row_id: int, until: datetime) -> str:
+        """Put a row back until a recipient is under WeCom's per-member limits again."""
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessage, row_id)
+            row.status, row.lease_until, row.next_attempt_at = "pending", None, until
+            row.last_error = "paced: a recipient reached WeCom's per-member message limit"
+            session.commit()
+        return "deferred"
+
+    def _mark_failed(self, row_id: int, error: str, *, permanent: bool) -> str:
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessage, row_id)
+            row.attempts += 1
+            row.last_error = error[:500]
+            row.lease_until = None
+            if permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status = "dead"
+                outcome = "dead"
+            else:
+                row.status = "pending"
+                row.next_attempt_at = now + backoff(row.attempts)
+                outcome = "failed"
+            session.commit()
+        log.warning("outbox row %s %s: %s", row_id, outcome, error[:200])
+        return outcome

@@ -1,0 +1,56 @@
+"""Queueing outgoing messages inside the business transaction (transactional outbox, SPEC §7)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from models import OutboxMessage
+
+BATCH_LIMIT = 1000  # touser holds at most 1000 userids (doc 90236)
+
+
+def enqueue_text(session: Session, userids: list[str], content: str, *, now: datetime,
+                 automatic: bool = False, dedup_key: str | None = None) -> list[OutboxMessage]:
+    """Queue a text message to `userids`, one row per 1000 recipients."""
+    payload = {"msgtype": "text", "text": {"content": content}}
+    return _enqueue(session, "send", userids, payload, now=now, automatic=automatic,
+                    dedup_key=dedup_key)
+
+
+def enqueue_card(session: Session, userids: list[str], card: dict, *, now: datetime,
+                 automatic: bool = False, dedup_key: str | None = None) -> list[OutboxMessage]:
+    """Queue a template_card; the response code WeCom returns is stored on its Card row."""
+    payload = {"msgtype": "template_card", "template_card": card}
+    rows = _enqueue(session, "send", userids, payload, now=now, automatic=automatic,
+                    dedup_key=dedup_key)
+    for row in rows:
+        row.card_task_id = card.get("task_id")
+    return rows
+
+
+def enqueue_card_update(session: Session, response_code: str, *, now: datetime,
+                        replace_name: str | None = None, card: dict | None = None,
+                        userids: list[str] | None = None, task_id: str | None = None,
+                        dedup_key: str | None = None) -> OutboxMessage:
+    """Queue an update_template_card call (all recipients unless `userids` is given)."""
+    payload = {"response_code": response_code, "userids": userids,
+               "replace_name": replace_name, "template_card": card}
+    row = OutboxMessage(kind="update_card", payload=payload, next_attempt_at=now,
+                        created_at=now, dedup_key=dedup_key, card_task_id=task_id)
+    session.add(row)
+    return row
+
+
+def _enqueue(session, kind, userids, payload, *, now, automatic, dedup_key):
+    unique = list(dict.fromkeys(u for u in userids if u))
+    rows = []
+    for index in range(0, len(unique), BATCH_LIMIT):
+        batch = unique[index:index + BATCH_LIMIT]
+        key = dedup_key if index == 0 or dedup_key is None else f"{dedup_key}#{index}"
+        row = OutboxMessage(kind=kind, payload={**payload, "touser": batch}, automatic=automatic,
+                            next_attempt_at=now, created_at=now, dedup_key=key)
+        session.add(row)
+        rows.append(row)
+    return rows
