@@ -4,6 +4,7 @@ asked for, the new account's ID after 已开通. One open question per user, in 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from bot.roles import department_heads
 from bot.router import first_word
@@ -11,8 +12,8 @@ from handlers.forms import validators as v
 from handlers.forms.catalog import FORMS, form_for_command
 from models import Account, AuditLog, Decision, Filing, KeyValue
 
-COMMANDS = ("帮助", "help", "查询", "我的", "待办", "同意", "批准", "驳回", "退回", "撤回", "更多",
-            "零报告", "合格", "不合格", "整改")
+SKIP = ("跳过", "skip", "无", "取消")
+PROMPT_LIFE = timedelta(minutes=30)  # an unanswered question lapses, like an idle form
 
 
 def key(userid: str) -> str:
@@ -38,27 +39,33 @@ def ctx_text(template: str, **context) -> str:
 def remember(ctx, value: dict) -> None:
     row = ctx.session.get(KeyValue, key(ctx.userid)) or KeyValue(key=key(ctx.userid), value="")
     row.value = json.dumps(value)
+    row.expires_at = ctx.clock.now() + PROMPT_LIFE
     ctx.session.add(row)
 
 
 def register(router) -> None:
-    router.intercept(answer)
+    router.intercept(lambda ctx: answer(ctx, router))
 
 
-def answer(ctx) -> bool:
+def answer(ctx, router) -> bool:
     """Take the text as the answer to an open question, unless it is a command."""
     row = ctx.session.get(KeyValue, key(ctx.userid))
-    word = first_word(ctx.text)
-    if row is None or word in COMMANDS or form_for_command(word) is not None \
-            or ctx.user.has_conversation:
-        return False  # a command, or a form has the focus: the question stays open
+    if row is None:
+        return False
+    if row.expires_at is not None and row.expires_at < ctx.clock.now():
+        ctx.session.delete(row)  # lapsed: the text is an ordinary message again
+        return False
+    word = first_word(ctx.text).lower()
+    if ctx.user.has_conversation or (word not in SKIP and (
+            word in router.commands or form_for_command(word) is not None)):
+        return False  # a form has the focus, or a command: the question stays open
     question = json.loads(row.value)
     filing = ctx.session.get(Filing, question["filing"])
     decision = ctx.session.get(Decision, question["decision"])
     if question["kind"] == "build_id":
         return take_build_id(ctx, row, filing, decision)
     text = ctx.text.strip()
-    reason = "" if text in ("跳过", "skip", "无", "取消") else text[:500]
+    reason = "" if text.lower() in SKIP else text[:500]
     decision.reason = reason
     ctx.session.delete(row)
     recipients = [filing.submitter]

@@ -30,15 +30,15 @@ IDLE_LIMIT = timedelta(minutes=30)
 CANCEL = ("取消", "cancel", "退出")
 BACK = ("返回", "back", "上一步")
 SKIP = ("跳过", "skip")
-PASS_THROUGH = ("帮助", "help", "查询", "我的", "query", "更多", "待办", "同意", "批准", "驳回", "退回",
-                "撤回", "零报告", "合格", "不合格", "整改")  # answered by their own handlers
 CONFIRM = ("确认", "提交", "confirm", "ok")
+EDIT = ("修改", "edit")
+FORM_WORDS = CANCEL + BACK + SKIP + CONFIRM + EDIT  # the engine's own words while a form is open
 YES = ("是", "好", "y", "yes", "确定", "放弃")
 NO = ("否", "不", "n", "no", "继续")
 
 
 def register(router) -> None:
-    router.intercept(intercept)
+    router.intercept(lambda ctx: intercept(ctx, router))
     router.card_action("annual")(start_annual_from_card)
 
 
@@ -59,7 +59,7 @@ def start_annual_from_card(ctx) -> None:
     start(ctx, FORMS["annual"], f"年检\n账号：{reference}")
 
 
-def intercept(ctx) -> bool:
+def intercept(ctx, router) -> bool:
     """Handle `ctx.text` if it starts a form or belongs to the user's form in progress."""
     conv = load(ctx)
     if conv is not None and ctx.clock.now() - conv.updated_at > IDLE_LIMIT:
@@ -74,8 +74,9 @@ def intercept(ctx) -> bool:
             return False
         start(ctx, form, text)
         return True
-    if first_word(text) in PASS_THROUGH:
-        # Answered by its own handler; the form waits, and the reply says so.
+    word = first_word(text).lower()
+    if word in router.commands and word not in FORM_WORDS and form is None:
+        # Another command (帮助, 查询, 待办, 同意 …): its own handler answers, the form waits.
         ctx.postscripts.append(render_text("forms/still_open", title=FORMS[conv.kind].title))
         return False
     if form is not None and text.splitlines()[0].strip().endswith(("模板", "template")):
@@ -85,8 +86,12 @@ def intercept(ctx) -> bool:
         ctx.session.delete(conv)
         ctx.reply("forms/cancelled", title=FORMS[conv.kind].title)
         return True
-    if form is not None and conv.step != "abandon":
-        remember(conv, step="abandon", _pending=text, _resume=conv.step)
+    if form is not None and form.kind == conv.kind:
+        Step(ctx, conv).merge(text)  # the same form again, e.g. a corrected one-shot
+        return True
+    if form is not None:
+        remember(conv, step="abandon", _pending=text,
+                 _resume=conv.step if conv.step != "abandon" else conv.answers.get("_resume"))
         ctx.reply("forms/abandon", current=FORMS[conv.kind].title, new=form.title)
         return True
     Step(ctx, conv).handle(text)
@@ -170,6 +175,8 @@ class Step:
             return self.on_abandon(text)
         if text.lower() in BACK:
             return self.back()
+        if first_word(text) in EDIT and step not in ("department", "choose"):
+            return self.edit(text)
         if step in ("department", "choose"):
             return self.on_choice(text)
         if step == "confirm":
@@ -221,7 +228,6 @@ class Step:
         self.advance()
 
     def on_confirm(self, text: str) -> None:
-        word = first_word(text)
         if text.lower() in CONFIRM:
             problem = submit_problem(self.form, self.answers)
             if problem:
@@ -230,14 +236,29 @@ class Step:
             self.ctx.session.delete(self.conv)
             self.ctx.reply("forms/submitted", form=self.form, filing=filing)
             return
-        if word in ("修改", "edit"):
-            label = text[len(word):].strip().lstrip(":：")
-            field = self.form.by_label(label)
-            if field is None:
-                return self.summary(error="请发送“修改 字段名”，可修改：" + "、".join(f.label for f in self.form.fields))
-            remember(self.conv, step=field.name, _edit=True)
-            return self.ask(field.name)
         self.summary(error="请回复“确认”提交，或“修改 字段名”“取消”。")
+
+    def edit(self, text: str) -> None:
+        """修改 <字段>: ask that field again, then come back to the summary (or carry on)."""
+        label = text[len(first_word(text)):].strip().lstrip(":：")
+        field = self.form.by_label(label)
+        if field is None:
+            message = "请发送“修改 字段名”，可修改：" + "、".join(f.label for f in self.form.fields)
+            return self.repeat(error=message)
+        remember(self.conv, step=field.name, _edit=self.conv.step == "confirm")
+        self.ask(field.name)
+
+    def merge(self, text: str) -> None:
+        """The form's command again mid-form: take any `字段：值` lines, else repeat the question."""
+        raw, unknown, stray = parse_lines(self.form, text.splitlines()[1:])
+        if not raw:
+            return self.repeat(error=f"您正在填写“{self.form.title}”。")
+        if unknown or stray:
+            self.notes.append(("unknown_labels", {"labels": unknown, "stray": stray[:3], "form": self.form}))
+        remember(self.conv, _raw={**self.answers.get("_raw", {}), **raw}, _oneshot=True,
+                 _failed=[n for n in self.answers.get("_failed", []) if n not in raw],
+                 _edit=False, _choice=None)
+        self.advance()
 
     def back(self) -> None:
         history = list(self.answers.get("_history", []))
@@ -274,6 +295,7 @@ class Step:
                 self.store(field.name, a.read(field, text, self.form, self.fc()))
             except v.Invalid as exc:
                 self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
+                remember(self.conv, _failed=[*self.answers.get("_failed", []), field.name])
             except a.NeedsChoice as choice:
                 remember(self.conv, step="choose", _choice={"for": field.name, "options": choice.options})
                 return self.ask_choice(choice.prompt, choice.options)
@@ -289,8 +311,10 @@ class Step:
 
     def fill_defaults(self) -> None:
         """One-shot forms: 负责人, 管理员 and 年度 take their defaults, checked like answers."""
+        failed = self.answers.get("_failed", [])
         for field in self.form.fields:
-            if field.name in self.answers or field.name not in ("leader", "admins", "year"):
+            if field.name in self.answers or field.name not in ("leader", "admins", "year") \
+                    or field.name in failed:  # the user gave a bad value: ask, don't guess
                 continue
             value = a.default_value(field, self.fc())
             if value is None:
@@ -301,7 +325,7 @@ class Step:
                 except v.Invalid as exc:
                     self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
                     continue
-            remember(self.conv, **{field.name: value})
+            self.store(field.name, value)
 
     def repeat(self, error: str | None = None) -> None:
         """Ask the current question (or show the summary) again."""
