@@ -44,7 +44,7 @@ class ConsoleSession:
 
     def __init__(self, app, phone: Phone, userid: str):
         self.app, self.phone, self.userid = app, phone, userid
-        self.cards: list[str] = []  # task ids in the order shown
+        self.cards: dict[str, list[str]] = {}  # per user: task ids in the order shown
         self.last_seen = {}
 
     def handle(self, line: str) -> None:
@@ -62,8 +62,11 @@ class ConsoleSession:
     def tap(self, args: list[str]) -> None:
         try:
             numbers = [int(a) for a in args]
-            card_no, button_no = (len(self.cards), numbers[0]) if len(numbers) == 1 else numbers
-            task_id = self.cards[card_no - 1]
+            cards = self.cards.get(self.userid, [])
+            card_no, button_no = (len(cards), numbers[0]) if len(numbers) == 1 else numbers
+            if not cards or not 1 <= card_no <= len(cards):
+                raise IndexError(f"{self.userid} 没有第 {card_no} 张卡片")
+            task_id = cards[card_no - 1]
             view = self.phone.emulator.card_view(task_id, self.userid)
             key = button_keys(view["card"])[button_no - 1]
             self.phone.tap(self.userid, task_id, key)
@@ -81,8 +84,9 @@ class ConsoleSession:
         for item in self.phone.emulator.inbox(self.userid, after_id=after):
             self.last_seen[self.userid] = item["id"]
             if item["msgtype"] == "template_card":
-                self.cards.append(item["task_id"])
-                click.echo(render_card(len(self.cards), item["body"]))
+                cards = self.cards.setdefault(self.userid, [])
+                cards.append(item["task_id"])
+                click.echo(render_card(len(cards), item["body"]))
             else:
                 click.echo("🤖 " + str(item["body"].get("content", item["body"])))
 

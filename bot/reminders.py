@@ -29,7 +29,9 @@ NUDGE_AFTER = timedelta(days=3)
 NUDGE_EVERY = timedelta(days=2)
 NUDGE_MAX = 3
 DIGEST_WEEKDAY = 0  # Monday
-DONE_STATUSES = ("awaiting_dept", "awaiting_office", "approved", "done")
+# A 年检 in these statuses stops the campaign for its account: approved, on its way, or sent
+# back for rectification with a deadline of its own (限期整改).
+DONE_STATUSES = ("awaiting_dept", "awaiting_office", "approved", "done", "returned")
 WAITING = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
 
 
@@ -51,8 +53,9 @@ class JobCtx:
 
     session: Session
     settings: object
-    clock: object
+    clock: object  # timestamps of what is queued
     enqueued: int = 0
+    as_of: object = None  # "now" for what is due (defaults to clock)
 
     def send(self, userids, template, *, automatic=True, dedup_key=None, **context):
         outbox.enqueue_text(self.session, userids, render_text(template, **context),
@@ -66,13 +69,16 @@ def review_window(settings, year: int) -> tuple[date, date]:
 
 
 def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
-    """Queue everything due on `today`; return what was queued (nothing on a dry run)."""
-    clock = clock or app.extensions["filingbot.clock"]
+    """Queue everything due on `today`; return what was queued (nothing on a dry run).
+
+    `clock` says what "now" is for deciding what is due (`reminders run --today`); the
+    messages themselves are queued at the app's real time, so they go out at once."""
+    as_of = clock or app.extensions["filingbot.clock"]
     settings = app.config["SETTINGS"]
     with Session(app.extensions["filingbot.engine"]) as session:
-        job = JobCtx(session, settings, clock)
+        job = JobCtx(session, settings, app.extensions["filingbot.clock"], as_of=as_of)
         planned = [*campaign(session, settings, today), *digests(session, settings, today),
-                   *nudges(session, clock, today)]
+                   *nudges(session, as_of, today)]
         inserted = record(session, planned, today) if not dry_run else planned
         report = deliver(job, inserted, today)
         if dry_run:
@@ -278,7 +284,7 @@ def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
         job.send(zero_heads, "reminders/zero", year=today.year - 1, end=end)
     for p in by_kind["digest"] + by_kind["final"]:
         job.send(p.recipients, "reminders/digest", **progress(job.session, p.data["year"]),
-                 final=p.data["final"], year=p.data["year"], today=today)
+                 final=p.data["final"], year=p.data["year"], today=today, end=end)
     for p in by_kind["nudge"]:
         nudge(job, p)
     report["messages"] = job.enqueued
@@ -315,10 +321,11 @@ def nudge(job: JobCtx, p: Planned) -> None:
     card = job.session.scalar(select(Card).where(Card.filing_id == filing.id, Card.stage == stage.name,
                                                  Card.closed_text.is_(None))
                               .order_by(Card.id.desc()).limit(1))
+    now = (job.as_of or job.clock).now()
     fresh = card is not None and card.response_code_at is not None \
-        and job.clock.now() - card.response_code_at < RESPONSE_CODE_LIFE
+        and now - card.response_code_at < RESPONSE_CODE_LIFE
     job.send(p.recipients, "reminders/nudge", filing=filing, stage=stage, days=(
-        job.clock.now() - filing.updated_at).days, resend=not fresh)
+        now - filing.updated_at).days, resend=not fresh)
     if not fresh:
         send_card(job, filing, stage, p.recipients)
 

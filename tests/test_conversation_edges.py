@@ -115,3 +115,88 @@ def test_a_template_mid_form_keeps_the_form(wecom, session):
     assert session.get(Conversation, "zhangsan").kind == "register"
     summary = say(wecom, "lisi", "登记\n平台：抖音\n账号名称：开放\n账号ID：kf\n主页链接（选填）：")
     assert "多个部门" in summary or "请核对" in summary
+
+
+def reject_card(wecom, submitter="zhangsan"):
+    say(wecom, submitter, "登记\n平台：抖音\n账号名称：文法\n账号ID：wf", "确认")
+    card = [m for m in wecom.inbox("liming") if m["msgtype"] == "template_card"][-1]
+    wecom.as_user("liming").tap(card["task_id"], card["body"]["button_list"][1]["key"])
+    wecom.drain()
+
+
+def test_help_aliases_and_english_commands_are_not_taken_as_reasons(wecom, clock):
+    reject_card(wecom)
+    assert "账号备案助手" in say(wecom, "liming", "?")
+    assert "没有等您处理" in say(wecom, "liming", "todo")
+    clock.advance(minutes=31)  # the question lapses
+    assert "没有看懂" in say(wecom, "liming", "今天先这样")
+    assert not any("今天先这样" in t for t in wecom.texts("zhangsan"))
+
+
+def test_reminders_for_another_day_are_delivered_now(app, runner, wecom):
+    from tests.factories import make_account as account
+    account(app)
+    out = runner.invoke(args=["reminders", "run", "--today", "2027-01-04"]).output
+    assert "年检提醒 1 项" in out
+    assert "已发送" in runner.invoke(args=["outbox", "drain"]).output
+    assert any("年检提醒" in t for t in wecom.messages("zhangsan"))
+
+
+def test_wrong_decision_words_for_the_stage_say_which_words_fit(wecom, session):
+    filing = make_filing(wecom.app, kind="register", status="awaiting_office",
+                         fields={"platform": "DY", "name": "x", "external_id": "x1"})
+    reply = say(wecom, "wangwu", f"合格 {filing}")
+    assert f"同意 {filing}" in reply and f"驳回 {filing}" in reply
+
+
+def test_a_bad_year_in_a_oneshot_is_asked_not_replaced(wecom, session):
+    make_account(wecom.app)
+    reply = say(wecom, "zhangsan", ANNUAL + "\n年度：2030")
+    assert "年度" in reply and "检查哪一年度" in reply
+    assert "year" not in session.get(Conversation, "zhangsan").answers
+
+
+def test_the_reminder_card_knows_the_department_and_says_which_account(app, wecom, clock, session):
+    make_account(wecom.app, name="开放教育抖音", department_id=8, admins=("lisi",), platform="DY",
+                 external_id="kf", filing_no="DY-2025-0001")
+    from datetime import date, datetime, timedelta
+
+    from bot import reminders
+    from bot.clock import SHANGHAI
+    clock.at = datetime(2027, 1, 4, 10, tzinfo=SHANGHAI)
+    reminders.run(app, date(2027, 1, 4))
+    wecom.drain()
+    card = [m for m in wecom.inbox("lisi") if m["msgtype"] == "template_card"][-1]
+    wecom.as_user("lisi").tap(card["task_id"], card["body"]["button_list"][0]["key"])
+    wecom.drain()
+    shown = wecom.texts("lisi")[-1]
+    assert "开放教育抖音" in shown and "2026 年度" in shown and "发文数量" in shown
+    assert "多个部门" not in shown
+    assert session.get(Conversation, "lisi").answers["_dept"] == 8
+
+
+def test_withdraw_with_a_wrong_number(wecom):
+    reply = say(wecom, "zhangsan", "撤回 99")
+    assert "#99" in reply and "只能撤回自己提交" in reply
+
+
+def test_edit_and_help_in_the_middle_of_the_questions(wecom, session):
+    say(wecom, "zhangsan", "登记", "抖音")
+    assert "账号在哪个平台" in say(wecom, "zhangsan", "修改 平台")
+    assert "账号名称" in say(wecom, "zhangsan", "快手")
+    assert "账号备案助手" in say(wecom, "zhangsan", "?")
+    answers = session.get(Conversation, "zhangsan").answers
+    assert answers["platform"] == "KS" and "name" not in answers
+
+
+def test_a_second_pending_change_of_the_same_account_is_refused(wecom):
+    make_account(wecom.app)
+    say(wecom, "zhangsan", "变更\n账号：1\n新负责人：zhangsan\n原因：调整", "确认")
+    assert "请勿重复提交" in say(wecom, "zhangsan", "变更\n账号：1\n新负责人：lisi\n原因：调整")
+
+
+def test_a_corrected_oneshot_is_merged_into_the_open_form(wecom, session):
+    reply = say(wecom, "zhangsan", "申请\n平台：推特\n拟用名称：文法之声\n申请理由：宣传\n内容定位：新闻")
+    assert "推特" in reply
+    summary = say(wecom, "zhangsan", "申请\n平台：抖音")
+    assert summary.startswith("请核对") and "平台：抖音" in summary and "拟用名称：文法之声" in summary

@@ -66,7 +66,7 @@ def test_a_whole_campaign(app, wecom, clock, session):
     assert not any("督办" in t for t in wecom.messages("liming"))  # 文法学院 filed: no escalation
     assert any("催办" in t for t in wecom.messages("liming")[liming_before:])  # but its sign-off waits
     digest = wecom.messages("wangwu")[-1]
-    assert "审核中 1" in digest and "未提交 1" in digest
+    assert "审核中或整改中 1" in digest and "未提交 1" in digest
     run_on(app, clock, date(2027, 3, 29))  # the last week
     wecom.drain()
     assert "本周截止" in wecom.messages("liulei")[-1]

@@ -90,7 +90,7 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
     if named:
         choice = next((c for c in stage.choices if c.key == named), None)
         if choice is None:
-            ctx.reply("approval/unknown_choice", filing=filing)
+            ctx.reply("approval/wrong_words", filing=filing, stage=stage)
             return
     elif positive:
         choice = stage.choices[0]
@@ -113,9 +113,12 @@ def outcome_decision(ctx, filing):
 def on_withdraw(ctx) -> None:
     """撤回 <编号>: the submitter takes back a filing nobody has decided yet."""
     filing_id, _ = parse_reference(ctx, ctx.text.split()[0])
-    filing = ctx.session.get(Filing, filing_id) if filing_id else None
-    if filing is None or filing.submitter != ctx.userid:
+    if not filing_id:
         ctx.reply("approval/which_filing", word="撤回")
+        return
+    filing = ctx.session.get(Filing, filing_id)
+    if filing is None or filing.submitter != ctx.userid:
+        ctx.reply("approval/not_yours", filing_id=filing_id)
         return
     decided = ctx.session.scalar(select(Decision.id).where(Decision.filing_id == filing.id).limit(1))
     stage = stage_of(filing)

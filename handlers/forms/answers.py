@@ -200,13 +200,13 @@ def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
         if known is not None:
             raise v.Invalid("account_other_dept", value=text[:30])
         raise v.Invalid("account", value=text[:30])
-    if form.kind == "close":
-        check_no_open(fc, chosen, "close")
+    if form.kind in ("close", "change"):
+        check_no_open(fc, chosen, form.kind)
     return account_value(chosen)
 
 
 def check_no_open(fc: FormContext, account: Account, kind: str) -> None:
-    """One open 注销 per account: a second one is refused with the first one's number."""
+    """One open 注销 (or 变更) per account: a second is refused with the first one's number."""
     open_filing = fc.session.scalar(select(Filing.id).where(
         Filing.kind == kind, Filing.account_id == account.id,
         Filing.status.in_(OPEN_STATUSES)))  # an "ordered" case is completed by this very filing

@@ -43,20 +43,23 @@ def register(router) -> None:
 
 
 def start_annual_from_card(ctx) -> None:
-    """A tap on a reminder card's account button: the 年检 form for that account."""
-    from models import Account
+    """A tap on a reminder card's account button: the 年检 form for that account, in the
+    account's department (no department question), saying which account and year it is."""
+    from models import Account, Membership
 
     account_id = (ctx.message.key or "").split(":", 1)[-1]
     account = ctx.session.get(Account, int(account_id)) if account_id.isdigit() else None
-    if account is None:
+    member = account is not None and ctx.session.get(Membership, (ctx.userid, account.department_id))
+    if not member:
         ctx.reply("approval/unknown_card")
         return
     conv = load(ctx)
     if conv is not None:
         ctx.reply("forms/abandon_first", current=FORMS[conv.kind].title)
         return
-    reference = account.filing_no or account.name
-    start(ctx, FORMS["annual"], f"年检\n账号：{reference}")
+    ctx.note("forms/from_card", account=account, year=ctx.clock.local_now().year - 1)
+    start(ctx, FORMS["annual"], f"年检\n账号：{account.filing_no or account.name}",
+          department_id=account.department_id)
 
 
 def intercept(ctx, router) -> bool:
@@ -118,7 +121,7 @@ def remember(conv: Conversation, step: str | None = None, **meta) -> None:
         conv.step = step
 
 
-def start(ctx, form: FormSpec, text: str) -> None:
+def start(ctx, form: FormSpec, text: str, department_id: int | None = None) -> None:
     """Begin `form`: the blank template, a one-shot form, or the first question."""
     lines = text.splitlines()
     rest = lines[0].strip()[len(first_word(lines[0])):].strip()
@@ -134,7 +137,9 @@ def start(ctx, form: FormSpec, text: str) -> None:
     remember(conv, _raw=raw, _oneshot=oneshot, _skipped=[], _history=[])
     if unknown or stray:
         step.notes.append(("unknown_labels", {"labels": unknown, "stray": stray[:3], "form": form}))
-    if form.per_department:
+    if department_id is not None:
+        remember(conv, _dept=department_id)
+    elif form.per_department:
         departments = departments_of(ctx.session, ctx.userid)
         if not departments:
             ctx.session.delete(conv)
