@@ -159,7 +159,7 @@ def test_a_bad_year_in_a_oneshot_is_asked_not_replaced(wecom, session):
 def test_the_reminder_card_knows_the_department_and_says_which_account(app, wecom, clock, session):
     make_account(wecom.app, name="开放教育抖音", department_id=8, admins=("lisi",), platform="DY",
                  external_id="kf", filing_no="DY-2025-0001")
-    from datetime import date, datetime, timedelta
+    from datetime import date, datetime
 
     from bot import reminders
     from bot.clock import SHANGHAI
