@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from bot.outbox.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
+CHECKPOINT_EVERY = 5  # polls between SQLite WAL checkpoints
 
 
 class DispatcherThread:
@@ -41,9 +42,15 @@ class DispatcherThread:
             self.thread.join(timeout=5)
 
     def _run(self) -> None:
+        from bot.db import checkpoint_sqlite
+
+        rounds = 0
         while not self.stopping:
             try:
                 self.dispatcher.drain()
+                rounds += 1
+                if rounds % CHECKPOINT_EVERY == 0:
+                    checkpoint_sqlite(self.dispatcher.engine)
             except Exception:  # keep the thread alive; the rows stay in the outbox
                 log.exception("outbox dispatcher failed; retrying")
             self.wake.wait(self.poll_seconds)
