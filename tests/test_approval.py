@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot import create_app
 from models import Account, AuditLog, Decision, Filing
 from tests.factories import make_account, make_filing
-from tests.wecom import WeComActions
+from tests.wecom import WeComActions, say, sync_and_grant
 
 GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
           ("zhengshi", "tech"), ("chenyi", "tech"), ("sunqi", "admin")]
@@ -18,17 +18,7 @@ GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
 
 @pytest.fixture(autouse=True)
 def directory_and_roles(runner):
-    assert runner.invoke(args=["directory", "sync"]).exit_code == 0
-    for userid, role in GRANTS:
-        assert runner.invoke(args=["roles", "grant", userid, role]).exit_code == 0
-
-
-def say(wecom, userid, *lines):
-    reply = None
-    for line in lines:
-        reply = wecom.as_user(userid).say(line).text
-        wecom.drain()
-    return reply
+    sync_and_grant(runner, GRANTS)
 
 
 def cards(wecom, userid):

@@ -7,23 +7,14 @@ from sqlalchemy import select
 
 from models import Account, Conversation, Filing
 from tests.factories import make_account, make_filing
+from tests.wecom import say, sync_and_grant
 
 ANNUAL = "年检\n账号：1\n发文数量：10\n粉丝数：100\n审核制度：是\n专人管理：是\n安全事件：无"
 
 
 @pytest.fixture(autouse=True)
 def directory_and_roles(runner):
-    assert runner.invoke(args=["directory", "sync"]).exit_code == 0
-    for userid, role in [("wangwu", "office"), ("zhengshi", "tech")]:
-        runner.invoke(args=["roles", "grant", userid, role])
-
-
-def say(wecom, userid, *lines):
-    reply = None
-    for line in lines:
-        reply = wecom.as_user(userid).say(line).text
-        wecom.drain()
-    return reply
+    sync_and_grant(runner, [("wangwu", "office"), ("zhengshi", "tech")])
 
 
 def test_the_offered_default_year_is_accepted(wecom, session):

@@ -99,3 +99,19 @@ class WeComActions:
         """Text contents that reached `userid`, passive replies and sent messages alike."""
         return [m["body"]["content"] for m in self.emulator.inbox(userid)
                 if m["msgtype"] in ("text", "markdown")]
+
+
+def say(wecom: WeComActions, userid: str, *lines: str) -> str | None:
+    """`userid` says each line in turn (the outbox delivered after each); the last passive reply."""
+    reply = None
+    for line in lines:
+        reply = wecom.as_user(userid).say(line).text
+        wecom.drain()
+    return reply
+
+
+def sync_and_grant(runner, grants) -> None:
+    """`directory sync`, then `roles grant` for each (userid, role)."""
+    assert runner.invoke(args=["directory", "sync"]).exit_code == 0
+    for userid, role in grants:
+        assert runner.invoke(args=["roles", "grant", userid, role]).exit_code == 0
