@@ -33,6 +33,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +55,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench import load_sandbox  # noqa: E402
+from bench.wrk_loader import run_wrk  # noqa: E402
 
 SANDBOX = load_sandbox()
 USERS = ["zhangsan", "lisi", "liulei", "xuli"]  # demo users of the sandbox directory
@@ -257,6 +259,8 @@ class Target:
     elapsed: float = 0.0
     client_cpu: float = 0.0  # CPU seconds this process (the load generator) spent measuring
     samples: list = field(default_factory=list)  # (body, user) of the first responses
+    loader: str = "python"
+    phases: list = field(default_factory=list)  # wrk: (requests, p50, p99) per measured phase
 
     def __post_init__(self):
         """Give each client its own keep-alive session."""
@@ -308,8 +312,33 @@ def client_loop(session, url, factory, deadline, result):
         post_one(session, url, factory, result)
 
 
+def run_phase_wrk(target, factory, seconds, record):
+    """Load the target with wrk; then check a few replies with the Python client."""
+    figures = run_wrk(target.url, factory, CALLBACK_PATH, seconds, target.clients)
+    if not record:
+        return
+    errors = sum(figures["errors"].values())
+    target.elapsed += figures["seconds"]
+    target.client_cpu += figures["cpu"]
+    target.ok += figures["requests"] - errors
+    target.phases.append((figures["requests"] - errors, figures["p50_ms"], figures["p99_ms"]))
+    for kind, count in figures["errors"].items():
+        if count:
+            target.errors[kind] += count
+            target.error_examples.setdefault(kind, "reported by wrk")
+    if figures["recycled"]:
+        target.errors["recycled MsgIds"] += 1
+        target.error_examples.setdefault("recycled MsgIds", "a phase ran out of prepared callbacks")
+    sample = ClientResult()
+    while len(target.samples) + len(sample.samples) < SAMPLE_SIZE and not sample.errors:
+        post_one(target.sessions[0], target.url + CALLBACK_PATH, factory, sample)
+    target.samples.extend(sample.samples)
+
+
 def run_phase(target, factory, seconds, record):
     """Load the target with all its clients for `seconds`; add the results if `record`."""
+    if target.loader == "wrk":
+        return run_phase_wrk(target, factory, seconds, record)
     url = target.url + CALLBACK_PATH
     results = [ClientResult() for _ in target.sessions]
     cpu_start = time.process_time()
@@ -384,6 +413,13 @@ def summarize(target, valid_samples):
     """Reduce a target's measurements to a dict of figures."""
     latencies = sorted(target.latencies_ms)
     errors = sum(target.errors.values())
+    if target.phases:  # wrk: p50 weighted by requests, p99 the worst phase (conservative)
+        total = sum(n for n, _, _ in target.phases) or 1
+        p50 = round(sum(n * p for n, p, _ in target.phases) / total, 2)
+        p99 = max(p for _, _, p in target.phases)
+    else:
+        p50 = round(percentile(latencies, 50), 2) if latencies else None
+        p99 = round(percentile(latencies, 99), 2) if latencies else None
     return {
         "requests": target.ok + errors - target.errors.get("invalid reply", 0),
         "ok": target.ok,
@@ -392,8 +428,8 @@ def summarize(target, valid_samples):
         "error_examples": dict(target.error_examples),
         "seconds": round(target.elapsed, 3),
         "throughput_rps": round(target.ok / target.elapsed, 1) if target.elapsed else 0.0,
-        "p50_ms": round(percentile(latencies, 50), 2) if latencies else None,
-        "p99_ms": round(percentile(latencies, 99), 2) if latencies else None,
+        "p50_ms": p50,
+        "p99_ms": p99,
         # Percent of one core used by the load generator; near 100 it is GIL-bound and
         # the target may be limited by the client rather than by the server.
         "client_cpu_pct": round(100.0 * target.client_cpu / target.elapsed) if target.elapsed
@@ -432,7 +468,8 @@ def report(summary):
     cfg = summary["config"]
     out = [
         f"clients={cfg['clients']} workers={cfg['workers']} seconds={cfg['seconds']:g} "
-        f"per target in {cfg['rounds']} interleaved rounds, warm-up={cfg['warmup']:g} s",
+        f"per target in {cfg['rounds']} interleaved rounds, warm-up={cfg['warmup']:g} s, "
+        f"load generator: {cfg['loader']}",
         "",
         f"{'target':<7}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'samples ok':>12}{'client CPU':>12}",
@@ -447,7 +484,7 @@ def report(summary):
         for kind, count in t["error_kinds"].items():
             out.append(f"  {name} error {kind} x{count}: {t['error_examples'].get(kind, '')}")
     floor = summary["targets"]["floor"]
-    if floor["client_cpu_pct"] >= CLIENT_BOUND_PCT:
+    if floor["client_cpu_pct"] >= CLIENT_BOUND_PCT and cfg["loader"] == "python":
         out.append(
             f"warning: the load generator used {floor['client_cpu_pct']}% of a core while loading "
             "the floor (one Python process, so at most ~100%): the floor may be client-bound, "
@@ -492,10 +529,17 @@ def parse_args(argv=None):
                         help="interleaved rounds the measured seconds are split into (default 2)")
     parser.add_argument("--json", action="store_true",
                         help="print a machine-readable summary instead of the report")
+    parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator: wrk (apt install wrk) or the Python threads; "
+                             "auto picks wrk when it is installed")
     parser.add_argument("--floor-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.clients < 1 or args.workers < 1 or args.rounds < 1 or args.seconds <= 0:
         parser.error("--clients, --workers, --rounds and --seconds must be positive")
+    if args.loader == "auto":
+        args.loader = "wrk" if shutil.which("wrk") else "python"
+    elif args.loader == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed (apt install wrk), or use --loader python")
     return args
 
 
@@ -507,18 +551,19 @@ def run(args, tmpdir):
         log("starting floor (bench.echo_app)")
         floor_url = stack.enter_context(gunicorn(
             "bench.echo_app:create_app()", args.workers, server_env(), tmpdir / "floor.log"))
-        targets = [Target("floor", floor_url, args.clients, expect_echo=True)]
+        targets = [Target("floor", floor_url, args.clients, expect_echo=True, loader=args.loader)]
         if not args.floor_only:
             log("migrating the app's database")
             migrate(app_env)
             log("starting app (bot:create_app())")
             app_url = stack.enter_context(gunicorn(
                 "bot:create_app()", args.workers, app_env, tmpdir / "app.log"))
-            targets.append(Target("app", app_url, args.clients, expect_echo=False))
+            targets.append(Target("app", app_url, args.clients, expect_echo=False,
+                                  loader=args.loader))
         measure(targets, factory, args)
         summary = {
             "config": {k: getattr(args, k) for k in ("clients", "seconds", "warmup", "workers",
-                                                     "rounds")},
+                                                     "rounds", "loader")},
             "targets": {t.name: summarize(t, check_samples(t, factory)) for t in targets},
         }
         for target in targets:
