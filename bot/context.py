@@ -23,11 +23,12 @@ class Sender:
     looked_up: bool
     synced_at: datetime
     has_conversation: bool = False
+    has_question: bool = False  # the bot asked them something (a reason, a new account's ID)
 
 
 @dataclass
 class Ctx:
-    session: Session
+    connection: object  # the callback's Connection, its transaction already begun
     settings: Settings
     clock: Clock
     user: Sender
@@ -37,6 +38,27 @@ class Ctx:
     enqueued: int = field(default=0)
     notes: list[str] = field(default_factory=list)  # put before whatever the reply is
     postscripts: list[str] = field(default_factory=list)  # put after it (e.g. a follow-up question)
+    _session: Session | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in the callback's transaction, made on first use: most messages
+        (帮助, the menu) never need one, and making one costs more than answering them."""
+        if self._session is None:
+            # Joins the callback's transaction: its commit is the callback's, not the session's.
+            self._session = Session(bind=self.connection, expire_on_commit=False,
+                                    join_transaction_mode="rollback_only")
+        return self._session
+
+    def flush(self) -> None:
+        """Write what the handler's session holds into the callback's transaction."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     @property
     def userid(self) -> str:

@@ -16,9 +16,8 @@ import time
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
@@ -28,7 +27,8 @@ from bot import directory
 from bot.context import Ctx, Sender
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
 from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
-from models import Conversation, InboundEvent, User
+from handlers.approval.prompts import PROMPT_PREFIX
+from models import Conversation, InboundEvent, KeyValue, User
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wecom", __name__)
@@ -146,35 +146,44 @@ def handle(message) -> str:
     app = current_app._get_current_object()
     engine = app.extensions["filingbot.engine"]
     key = dedup_key(message)
-    with Session(engine, expire_on_commit=False) as session:
-        sender = load_sender(session, message.source)
+    with engine.connect() as conn:
+        conn.begin()
+        sender = load_sender(conn, message.source)
         if sender is None or directory.needs_lookup(sender):
-            session.rollback()  # no lock may be held while WeCom answers user/get
+            conn.rollback()  # no lock may be held while WeCom answers user/get
             directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
-            sender = load_sender(session, message.source)
-        ctx = Ctx(session=session, settings=app.config["SETTINGS"],
+            conn.begin()
+            sender = load_sender(conn, message.source)
+        ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
                   clock=app.extensions["filingbot.clock"], user=sender, message=message)
         try:
             app.extensions["filingbot.router"].dispatch(ctx)
             reply_xml = render_reply(ctx, message)
+            ctx.flush()
         except Exception:
             # A bug must not become a 500, which WeCom would retry three times: keep the
             # inbound key with an apology so retries get the same answer.
             log.exception("handler failed for %s", key)
-            session.rollback()
-            ctx = Ctx(session=session, settings=ctx.settings, clock=ctx.clock,
-                      user=sender, message=message)
+            ctx.close()
+            conn.rollback()
+            conn.begin()
+            ctx = Ctx(connection=conn, settings=ctx.settings, clock=ctx.clock, user=sender,
+                      message=message)
             ctx.reply("error")
             reply_xml = render_reply(ctx, message)
+            ctx.flush()
         try:
-            session.execute(INSERT_INBOUND, {"dedup_key": key, "userid": message.source,
-                                             "reply": reply_xml, "received_at": ctx.clock.now()})
-            session.commit()
+            conn.execute(INSERT_INBOUND, {"dedup_key": key, "userid": message.source,
+                                          "reply": reply_xml, "received_at": ctx.clock.now()})
+            conn.commit()
         except IntegrityError:
-            session.rollback()
-            stored = session.scalar(STORED_REPLY, {"key": key})
+            conn.rollback()
+            stored = conn.execute(STORED_REPLY, {"key": key}).scalar()
+            conn.rollback()
             log.info("duplicate callback %s answered from the stored reply", key)
             return stored or ""
+        finally:
+            ctx.close()
     if ctx.enqueued:
         app.extensions["filingbot.dispatcher_thread"].notify()
     return reply_xml
@@ -182,18 +191,21 @@ def handle(message) -> str:
 
 # Built once: every callback runs these, and building a statement costs more than running it.
 SENDER_QUERY = (
-    select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid)
+    select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
+           KeyValue.key)
     .outerjoin(Conversation, Conversation.userid == User.userid)
+    .outerjoin(KeyValue, KeyValue.key == literal(PROMPT_PREFIX) + User.userid)
     .where(User.userid == bindparam("userid"))
 )
 INSERT_INBOUND = insert(InboundEvent)
 STORED_REPLY = select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key"))
 
 
-def load_sender(session, userid: str) -> Sender | None:
+def load_sender(conn, userid: str) -> Sender | None:
     """The sender's cached name, and whether a form is open, in one query."""
-    row = session.execute(SENDER_QUERY, {"userid": userid}).first()
-    return Sender(*row[:4], has_conversation=row[4] is not None) if row else None
+    row = conn.execute(SENDER_QUERY, {"userid": userid}).first()
+    return Sender(*row[:4], has_conversation=row[4] is not None,
+                  has_question=row[5] is not None) if row else None
 
 
 def render_reply(ctx: Ctx, message) -> str:

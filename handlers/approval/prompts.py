@@ -16,8 +16,11 @@ SKIP = ("跳过", "skip", "无", "取消")
 PROMPT_LIFE = timedelta(minutes=30)  # an unanswered question lapses, like an idle form
 
 
+PROMPT_PREFIX = "await:"
+
+
 def key(userid: str) -> str:
-    return f"await:{userid}"
+    return PROMPT_PREFIX + userid
 
 
 def ask_reason(ctx, filing, decision) -> None:
@@ -49,6 +52,8 @@ def register(router) -> None:
 
 def answer(ctx, router) -> bool:
     """Take the text as the answer to an open question, unless it is a command."""
+    if not ctx.user.has_question:
+        return False
     row = ctx.session.get(KeyValue, key(ctx.userid))
     if row is None:
         return False
