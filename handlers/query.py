@@ -40,7 +40,7 @@ def account_history(ctx, reference: str) -> None:
     account = ctx.session.scalar(select(Account).where(
         (Account.filing_no == reference.upper()) | (Account.name == reference)).limit(1))
     if account is None or not can_see_account(ctx, account):
-        ctx.reply("approval/not_found")
+        ctx.reply("query/account_not_found", reference=reference[:30])
         return
     entries = ctx.session.scalars(select(AuditLog).where(AuditLog.account_id == account.id)
                                   .order_by(AuditLog.id)).all()

@@ -191,3 +191,24 @@ def test_a_corrected_oneshot_is_merged_into_the_open_form(wecom, session):
     assert "推特" in reply
     summary = say(wecom, "zhangsan", "申请\n平台：抖音")
     assert summary.startswith("请核对") and "平台：抖音" in summary and "拟用名称：文法之声" in summary
+
+
+def test_the_same_person_twice_is_one_administrator(wecom, session):
+    summary = say(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：文法\n账号ID：wf\n管理员：张三、李四、zhangsan")
+    assert "管理员：张三、李四\n" in summary
+
+
+def test_a_second_return_tells_the_first_submitter_no_reason_came(wecom):
+    reject_card(wecom)
+    say(wecom, "zhangsan", "登记\n平台：快手\n账号名称：文法二\n账号ID：wf2", "确认")
+    card = [m for m in wecom.inbox("liming") if m["msgtype"] == "template_card"][-1]
+    wecom.as_user("liming").tap(card["task_id"], card["body"]["button_list"][1]["key"])
+    wecom.drain()
+    assert any("未填写理由" in t and "#1" in t for t in wecom.texts("zhangsan"))
+
+
+def test_an_ordered_closure_is_not_something_to_approve(wecom):
+    make_account(wecom.app, status="ordered_closed")
+    case = make_filing(wecom.app, kind="close", status="ordered", account_id=1,
+                       fields={"account": {"id": 1, "name": "文法学院微信"}, "reason": "年检不合格"})
+    assert "责令注销事项" in say(wecom, "wangwu", f"同意 {case}")

@@ -82,6 +82,9 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
     if filing is None:
         ctx.reply("approval/not_found")
         return
+    if filing.status == "ordered":
+        ctx.reply("approval/ordered_case", filing=filing)
+        return
     stage = stage_of(filing)
     if stage is None or ctx.userid not in approvers(ctx.session, filing, stage):
         already = ctx.session.scalar(select(Decision.id).where(Decision.filing_id == filing.id).limit(1))

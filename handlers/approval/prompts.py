@@ -24,7 +24,17 @@ def key(userid: str) -> str:
 
 
 def ask_reason(ctx, filing, decision) -> None:
-    """After 驳回/退回/限期整改/不合格/无法开通: ask the decider why (跳过 allowed)."""
+    """After 驳回/退回/限期整改/不合格/无法开通: ask the decider why (跳过 allowed).
+
+    An earlier question still open is closed first: its submitter is told no reason came."""
+    earlier = ctx.session.get(KeyValue, key(ctx.userid))
+    if earlier is not None:
+        question = json.loads(earlier.value)
+        old = ctx.session.get(Filing, question["filing"])
+        if question["kind"] == "reason" and old is not None:
+            ctx.send([old.submitter], "approval/reason", filing=old, reason="",
+                     decision=ctx.session.get(Decision, question["decision"]),
+                     decider=ctx.user.name, form=FORMS[old.kind])
     remember(ctx, {"kind": "reason", "decision": decision.id, "filing": filing.id})
     ctx.postscripts.append(ctx_text("approval/ask_reason", filing=filing, outcome=decision.outcome))
 

@@ -104,6 +104,7 @@ def read_people(field: Field, text: str, fc: FormContext):
         raise v.Invalid("one_person", label=field.label)
     if "admins" not in field.name:
         return read_person(parts[0], fc)
+    parts = list(dict.fromkeys(parts))  # 张三、李四、张三: each person once
     people = []
     for index, part in enumerate(parts):
         try:
@@ -113,7 +114,10 @@ def read_people(field: Field, text: str, fc: FormContext):
             rest = [read_person(p, fc) for p in parts[index + 1:]]
             choice.options = [(shown, [*people, value, *rest]) for shown, value in choice.options]
             raise
-    return people
+    unique = {}
+    for p in people:  # the same member typed by name and by userid is still one person
+        unique.setdefault(p.get("userid") or p["name"], p)
+    return list(unique.values())
 
 
 PHONE_TAIL = re.compile(r"^(.*?)[\s:：]*((?:\+?86)?[\d\- ]{7,}\d)$")

@@ -84,6 +84,7 @@ def intercept(ctx, router) -> bool:
         return False
     if form is not None and text.splitlines()[0].strip().endswith(("模板", "template")):
         start(ctx, form, text)  # a blank template does not disturb the form in progress
+        ctx.reply_text += "\n\n" + render_text("forms/still_open", title=FORMS[conv.kind].title)
         return True
     if text.lower() in CANCEL:
         ctx.session.delete(conv)
