@@ -13,6 +13,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from bot.sqlite_lock import WriteLock, connection_class
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -20,9 +22,11 @@ def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     if url.startswith("sqlite:"):
         path = url.split("sqlite:///", 1)[-1]
+        connect_args = {"check_same_thread": False, "timeout": 30}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            connect_args["factory"] = connection_class(WriteLock(str(Path(path).resolve())))
+        engine = create_engine(url, connect_args=connect_args)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -45,9 +49,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # BEGIN IMMEDIATE takes the write lock up front: two writers queue on busy_timeout
-        # instead of failing with "database is locked" when a reader upgrades to a writer.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # BEGIN IMMEDIATE takes the write lock up front: two writers queue instead of failing
+        # with "database is locked" when a reader upgrades to a writer. A file database
+        # queues on bot.sqlite_lock first, which hands the lock over without SQLite's sleeps.
+        dbapi_connection = conn.connection.dbapi_connection
+        if hasattr(dbapi_connection, "begin_write"):
+            dbapi_connection.begin_write()
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def checkpoint_sqlite(engine: Engine) -> None:
