@@ -28,7 +28,7 @@ class Sender:
 
 @dataclass
 class Ctx:
-    connection: object  # the callback's Connection, its transaction already begun
+    connection: object  # the callback's Connection; its write transaction begins when needed
     settings: Settings
     clock: Clock
     user: Sender
@@ -45,6 +45,8 @@ class Ctx:
         """An ORM session in the callback's transaction, made on first use: most messages
         (帮助, the menu) never need one, and making one costs more than answering them."""
         if self._session is None:
+            if not self.connection.in_transaction():
+                self.connection.begin()  # the write transaction starts when first needed
             # Joins the callback's transaction: its commit is the callback's, not the session's.
             self._session = Session(bind=self.connection, expire_on_commit=False,
                                     join_transaction_mode="rollback_only")

@@ -53,10 +53,17 @@ def _configure_sqlite(engine: Engine) -> None:
         # with "database is locked" when a reader upgrades to a writer. A file database
         # queues on bot.sqlite_lock first, which hands the lock over without SQLite's sleeps.
         dbapi_connection = conn.connection.dbapi_connection
-        if hasattr(dbapi_connection, "begin_write"):
+        if conn.get_execution_options().get("read_only"):
+            conn.exec_driver_sql("BEGIN")  # a snapshot to read from; takes no write lock
+        elif hasattr(dbapi_connection, "begin_write"):
             dbapi_connection.begin_write()
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_only(conn):
+    """The same connection, beginning read-only transactions (SQLite: no write lock)."""
+    return conn.execution_options(read_only=True)
 
 
 def checkpoint_sqlite(engine: Engine) -> None:

@@ -24,6 +24,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot import directory
+from bot.db import read_only
 from bot.context import Ctx, Sender
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
 from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
@@ -93,8 +94,13 @@ def require_query(keys: tuple[str, ...]) -> dict:
 
 
 def crypto() -> WeChatCrypto:
-    settings = current_app.config["SETTINGS"]
-    return WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
+    """The app's WeChatCrypto, made once (it decodes the AES key)."""
+    made = current_app.extensions.get("filingbot.crypto")
+    if made is None:
+        settings = current_app.config["SETTINGS"]
+        made = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
+        current_app.extensions["filingbot.crypto"] = made
+    return made
 
 
 def encrypted_part(body: bytes) -> str:
@@ -110,20 +116,26 @@ def encrypted_part(body: bytes) -> str:
 
 
 def parse_inner(plain: str):
-    """Parse the decrypted XML into a wechatpy message; anything not from our app is refused."""
+    """Parse the decrypted XML into a wechatpy message; anything not from our app is refused.
+
+    Entities need a DOCTYPE to be declared (XML names are case-sensitive), so refusing any
+    DOCTYPE keeps entity expansion out of wechatpy's parser without parsing twice."""
+    if "<!DOCTYPE" in plain or "<!ENTITY" in plain:
+        raise BadCallback("DTDs are not accepted")
     try:
-        root = safe_fromstring(plain.encode("utf-8"), forbid_dtd=True)
-    except (DefusedXmlException, SyntaxError, ValueError) as exc:
+        message = parse_message(plain)
+    except Exception as exc:  # wechatpy/xmltodict raise several types for malformed XML
         raise BadCallback(str(exc)) from None
+    raw = getattr(message, "_data", None) or {}
     settings = current_app.config["SETTINGS"]
-    if not root.findtext("FromUserName") or not root.findtext("MsgType"):
+    if not raw.get("FromUserName") or not raw.get("MsgType"):
         raise BadCallback("not a WeCom message")
-    if root.findtext("ToUserName") != settings.wecom_corp_id:
+    if raw.get("ToUserName") != settings.wecom_corp_id:
         raise BadCallback("message for another corp")
-    agent = (root.findtext("AgentID") or "").strip()
+    agent = str(raw.get("AgentID") or "").strip()
     if agent and agent != str(settings.wecom_agent_id):
         raise BadCallback("message for another app")
-    return parse_message(plain)
+    return message
 
 
 def dedup_key(message) -> str:
@@ -146,12 +158,15 @@ def handle(message) -> str:
     app = current_app._get_current_object()
     engine = app.extensions["filingbot.engine"]
     key = dedup_key(message)
+    sender = read_sender(engine, message.source)
+    if sender is None or directory.needs_lookup(sender):
+        directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
+        sender = read_sender(engine, message.source)
     with engine.connect() as conn:
-        conn.begin()
-        sender = load_sender(conn, message.source)
-        if sender is None or directory.needs_lookup(sender):
-            conn.rollback()  # no lock may be held while WeCom answers user/get
-            directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
+        if sender.has_conversation or sender.has_question:
+            # State will be read and changed: take the write transaction now and read the
+            # sender again inside it. Otherwise (帮助, a new command) it begins on first use,
+            # and the write lock is held only for as long as the writing takes.
             conn.begin()
             sender = load_sender(conn, message.source)
         ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
@@ -166,13 +181,14 @@ def handle(message) -> str:
             log.exception("handler failed for %s", key)
             ctx.close()
             conn.rollback()
-            conn.begin()
             ctx = Ctx(connection=conn, settings=ctx.settings, clock=ctx.clock, user=sender,
                       message=message)
             ctx.reply("error")
             reply_xml = render_reply(ctx, message)
             ctx.flush()
         try:
+            if not conn.in_transaction():
+                conn.begin()
             conn.execute(INSERT_INBOUND, {"dedup_key": key, "userid": message.source,
                                           "reply": reply_xml, "received_at": ctx.clock.now()})
             conn.commit()
@@ -199,6 +215,14 @@ SENDER_QUERY = (
 )
 INSERT_INBOUND = insert(InboundEvent)
 STORED_REPLY = select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key"))
+
+
+def read_sender(engine, userid: str) -> Sender | None:
+    """load_sender in a read-only transaction of its own (no write lock)."""
+    with read_only(engine.connect()) as conn:
+        sender = load_sender(conn, userid)
+        conn.rollback()
+    return sender
 
 
 def load_sender(conn, userid: str) -> Sender | None:
