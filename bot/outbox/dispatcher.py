@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
+from bot.db import read_only
 from bot.outbox.errors import backoff, describe_error
 from bot.outbox.pacing import count_sends, paced_until
 from models import Card, OutboxMessage
@@ -59,13 +60,19 @@ class Dispatcher:
             and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
         )
+        query = select(OutboxMessage.id, OutboxMessage.automatic).where(due)
+        # Looking costs no write lock: an idle dispatcher polling every second must not
+        # queue behind (or hold up) the callbacks.
+        with read_only(self.engine.connect()) as conn:
+            candidates = conn.execute(query.order_by(OutboxMessage.id).limit(limit)).all()
+            conn.rollback()
+        quiet = self.quiet_hours is not None and self.quiet_hours(now)
+        candidates = [row_id for row_id, automatic in candidates if not (automatic and quiet)]
         won = []
+        if not candidates:
+            return won
         with Session(self.engine) as session:
-            query = select(OutboxMessage.id, OutboxMessage.automatic).where(due)
-            candidates = session.execute(query.order_by(OutboxMessage.id).limit(limit)).all()
-            for row_id, automatic in candidates:
-                if automatic and self.quiet_hours and self.quiet_hours(self.clock.now()):
-                    continue
+            for row_id in candidates:
                 # Compare-and-set: the row is ours only if nobody claimed it meanwhile.
                 result = session.execute(
                     update(OutboxMessage).where(OutboxMessage.id == row_id, due)

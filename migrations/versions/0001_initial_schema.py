@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 16:29:26.559003
+Create Date: 2026-11-25 18:03:49.657158
 """
 from alembic import op
 import sqlalchemy as sa
@@ -42,6 +42,11 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('userid')
+    )
+    op.create_table('counter',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
     )
     op.create_table('department',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,6 +105,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outboxmessage_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outboxmessage_status'), ['status'], unique=False)
 
+    op.create_table('remindersent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('sent_on', sa.Date(), nullable=False),
+    sa.Column('recipients', sa.JSON(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'target', 'period', 'seq')
+    )
+    with op.batch_alter_table('remindersent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_remindersent_sent_on'), ['sent_on'], unique=False)
+
     op.create_table('rolegrant',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('userid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -113,6 +133,12 @@ def upgrade() -> None:
     with op.batch_alter_table('rolegrant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rolegrant_userid'), ['userid'], unique=False)
 
+    op.create_table('sendcount',
+    sa.Column('userid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('minute', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('userid', 'minute')
+    )
     op.create_table('user',
     sa.Column('userid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -121,6 +147,13 @@ def upgrade() -> None:
     sa.Column('looked_up', sa.Boolean(), nullable=False),
     sa.Column('synced_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('userid')
+    )
+    op.create_table('zeroreport',
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('userid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('department_id', 'year')
     )
     op.create_table('account',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -191,6 +224,7 @@ def upgrade() -> None:
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('decider', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('decided_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['filing_id'], ['filing.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -198,7 +232,6 @@ def upgrade() -> None:
     with op.batch_alter_table('decision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_decision_filing_id'), ['filing_id'], unique=False)
 
-    # ### end Alembic commands ###
 
 
 def downgrade() -> None:
@@ -224,11 +257,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_account_department_id'))
 
     op.drop_table('account')
+    op.drop_table('zeroreport')
     op.drop_table('user')
+    op.drop_table('sendcount')
     with op.batch_alter_table('rolegrant', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rolegrant_userid'))
 
     op.drop_table('rolegrant')
+    with op.batch_alter_table('remindersent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_remindersent_sent_on'))
+
+    op.drop_table('remindersent')
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outboxmessage_status'))
         batch_op.drop_index(batch_op.f('ix_outboxmessage_next_attempt_at'))
@@ -244,6 +283,7 @@ def downgrade() -> None:
 
     op.drop_table('inboundevent')
     op.drop_table('department')
+    op.drop_table('counter')
     op.drop_table('conversation')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditlog_filing_id'))
@@ -251,4 +291,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_auditlog_account_id'))
 
     op.drop_table('auditlog')
-    # ### end Alembic commands ###
