@@ -1,17 +1,15 @@
-"""Database engine per app, transactions that roll back unless committed, and the db CLI."""
+"""Database engine per app (SQLite tuned for several writers), read-only connections, the db CLI."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from bot.sqlite_lock import WriteLock, connection_class
 
@@ -81,17 +79,6 @@ def get_engine(app: Flask | None = None) -> Engine:
     """The engine of `app` (default: the current app)."""
     app = app or current_app
     return app.extensions["filingbot.engine"]
-
-
-@contextmanager
-def session_scope(app: Flask | None = None) -> Iterator[Session]:
-    """A session whose work is rolled back unless the caller commits it."""
-    session = Session(get_engine(app), expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
 
 
 def check_database(app: Flask | None = None) -> None:
