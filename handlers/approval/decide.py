@@ -10,7 +10,6 @@ from sqlalchemy import select, update
 from handlers.approval import effects, prompts
 from handlers.approval.routing import approvers, close_cards
 from handlers.approval.stages import Choice, Stage, choice_of, stage_of
-from handlers.forms.catalog import FORMS
 from models import AuditLog, Decision, Filing, User
 
 NEXT_STATUS = {
@@ -121,7 +120,3 @@ def stage_by_name(filing, name: str) -> Stage | None:
         if stage.name == name:
             return stage
     return None
-
-
-def form_title(filing) -> str:
-    return FORMS[filing.kind].title
