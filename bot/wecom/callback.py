@@ -24,8 +24,8 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot import directory
-from bot.db import read_only
 from bot.context import Ctx, Sender
+from bot.direct_sql import DirectStatement
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
 from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
 from handlers.approval.prompts import PROMPT_PREFIX
@@ -158,15 +158,16 @@ def handle(message) -> str:
     app = current_app._get_current_object()
     engine = app.extensions["filingbot.engine"]
     key = dedup_key(message)
-    sender = read_sender(engine, message.source)
-    if sender is None or directory.needs_lookup(sender):
-        directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
-        sender = read_sender(engine, message.source)
     with engine.connect() as conn:
+        # Read outside any write transaction: most messages (帮助, a new command) change
+        # nothing but the inbound key, and SQLite's write lock is held only for writing.
+        sender = load_sender(conn, message.source)
+        if sender is None or directory.needs_lookup(sender):
+            directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
+            sender = load_sender(conn, message.source)
         if sender.has_conversation or sender.has_question:
             # State will be read and changed: take the write transaction now and read the
-            # sender again inside it. Otherwise (帮助, a new command) it begins on first use,
-            # and the write lock is held only for as long as the writing takes.
+            # sender again inside it.
             conn.begin()
             sender = load_sender(conn, message.source)
         ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
@@ -189,7 +190,7 @@ def handle(message) -> str:
         try:
             if not conn.in_transaction():
                 conn.begin()
-            conn.execute(INSERT_INBOUND, {"dedup_key": key, "userid": message.source,
+            INSERT_INBOUND.execute(conn, {"dedup_key": key, "userid": message.source,
                                           "reply": reply_xml, "received_at": ctx.clock.now()})
             conn.commit()
         except IntegrityError:
@@ -206,28 +207,24 @@ def handle(message) -> str:
 
 
 # Built once: every callback runs these, and building a statement costs more than running it.
-SENDER_QUERY = (
+# The two run on every message go straight to the driver (bot.direct_sql).
+SENDER_QUERY = DirectStatement(
     select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
            KeyValue.key)
     .outerjoin(Conversation, Conversation.userid == User.userid)
     .outerjoin(KeyValue, KeyValue.key == literal(PROMPT_PREFIX) + User.userid)
     .where(User.userid == bindparam("userid"))
 )
-INSERT_INBOUND = insert(InboundEvent)
+INSERT_INBOUND = DirectStatement(insert(InboundEvent).values(
+    dedup_key=bindparam("dedup_key"), userid=bindparam("userid"), reply=bindparam("reply"),
+    received_at=bindparam("received_at", type_=InboundEvent.__table__.c.received_at.type),
+))
 STORED_REPLY = select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key"))
 
 
-def read_sender(engine, userid: str) -> Sender | None:
-    """load_sender in a read-only transaction of its own (no write lock)."""
-    with read_only(engine.connect()) as conn:
-        sender = load_sender(conn, userid)
-        conn.rollback()
-    return sender
-
-
 def load_sender(conn, userid: str) -> Sender | None:
-    """The sender's cached name, and whether a form is open, in one query."""
-    row = conn.execute(SENDER_QUERY, {"userid": userid}).first()
+    """The sender's cached name, and whether a form is open or a question asked, in one query."""
+    row = SENDER_QUERY.first(conn, {"userid": userid})
     return Sender(*row[:4], has_conversation=row[4] is not None,
                   has_question=row[5] is not None) if row else None
 
