@@ -52,6 +52,25 @@ class DirectStatement:
         """Run a statement whose result is not needed (INSERT, UPDATE)."""
         self._execute(conn, self._compiled(conn.dialect), params).close()
 
+    def execute_and_commit(self, conn: Connection, params: dict) -> None:
+        """Run the statement alone in a transaction of its own and commit it.
+
+        `conn` must not be in a transaction. The transaction is the driver's: a SQLite write
+        transaction through bot.sqlite_lock, PostgreSQL's implicit one (which also ends what
+        an earlier `first()` began)."""
+        if conn.in_transaction():
+            raise RuntimeError("execute_and_commit needs a connection outside any transaction")
+        dbapi_connection = conn.connection.dbapi_connection
+        begin_write = getattr(dbapi_connection, "begin_write", None)
+        if begin_write is not None:
+            begin_write()
+        try:
+            self.execute(conn, params)
+            dbapi_connection.commit()
+        except BaseException:
+            dbapi_connection.rollback()
+            raise
+
     def _execute(self, conn: Connection, compiled: _Compiled, params: dict):
         values = compiled.compiled.construct_params(params)
         for name, process in compiled.bind_processors.items():

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 import xmltodict
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot import create_app
@@ -95,6 +95,19 @@ def test_a_retried_callback_gets_the_same_answer_and_has_one_effect(app, wecom, 
     assert count(app, OutboxMessage) == 1
     wecom.drain()
     assert wecom.texts("zhangsan").count("回声：回声 一次") == 1
+
+
+def test_a_retried_help_is_answered_from_the_stored_reply(app, wecom):
+    """帮助 writes nothing but its inbound key, in a transaction of its own: a retry still
+    finds the key and replays the stored reply."""
+    first = wecom.as_user("zhangsan").say("帮助")
+    assert first.text.startswith("张三，")
+    with app.extensions["filingbot.engine"].begin() as conn:  # a fresh answer would differ
+        conn.execute(update(User).where(User.userid == "zhangsan").values(name="张三丰"))
+    again = wecom.phone.redeliver("zhangsan", first.query, first.body)
+    assert again.status == 200 and again.text == first.text
+    assert count(app, InboundEvent) == 1
+    assert count(app, OutboxMessage) == 0
 
 
 def _signed(crypto: WeChatCrypto, inner: str) -> tuple[str, bytes]:

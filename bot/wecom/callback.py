@@ -187,18 +187,19 @@ def handle(message) -> str:
             ctx.reply("error")
             reply_xml = render_reply(ctx, message)
             ctx.flush()
+        inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
+                   "received_at": ctx.clock.now()}
         try:
-            if not conn.in_transaction():
-                conn.begin()
-            INSERT_INBOUND.execute(conn, {"dedup_key": key, "userid": message.source,
-                                          "reply": reply_xml, "received_at": ctx.clock.now()})
-            conn.commit()
+            if conn.in_transaction():  # the handler wrote: the key joins its transaction
+                INSERT_INBOUND.execute(conn, inbound)
+                conn.commit()
+            else:  # nothing else to write (帮助, a question answered from the database)
+                INSERT_INBOUND.execute_and_commit(conn, inbound)
         except IntegrityError:
             conn.rollback()
-            stored = conn.execute(STORED_REPLY, {"key": key}).scalar()
-            conn.rollback()
+            stored = STORED_REPLY.first(conn, {"key": key})
             log.info("duplicate callback %s answered from the stored reply", key)
-            return stored or ""
+            return (stored and stored[0]) or ""
         finally:
             ctx.close()
     if ctx.enqueued:
@@ -207,7 +208,7 @@ def handle(message) -> str:
 
 
 # Built once: every callback runs these, and building a statement costs more than running it.
-# The two run on every message go straight to the driver (bot.direct_sql).
+# They go straight to the driver (bot.direct_sql).
 SENDER_QUERY = DirectStatement(
     select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
            KeyValue.key)
@@ -219,7 +220,8 @@ INSERT_INBOUND = DirectStatement(insert(InboundEvent).values(
     dedup_key=bindparam("dedup_key"), userid=bindparam("userid"), reply=bindparam("reply"),
     received_at=bindparam("received_at", type_=InboundEvent.__table__.c.received_at.type),
 ))
-STORED_REPLY = select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key"))
+STORED_REPLY = DirectStatement(
+    select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key")))
 
 
 def load_sender(conn, userid: str) -> Sender | None:
