@@ -21,7 +21,7 @@ inline (about 30 us, the same for both targets) so that its timestamp is fresh.
 
 Run it from the repo root, with the venv active:
 
-    python bench/callback.py                      # 16 clients, 10 s per target, 2 workers
+    python bench/callback.py                      # 16 clients, 12 s per target, 2 workers
     python bench/callback.py --clients 32 --seconds 20 --json
 """
 
@@ -519,14 +519,15 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=TARGET_CLIENTS,
                         help="concurrent client threads (default 16)")
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="measured seconds per target (default 10)")
+    parser.add_argument("--seconds", type=float, default=12.0,
+                        help="measured seconds per target (default 12)")
     parser.add_argument("--warmup", type=float, default=2.0,
                         help="unmeasured warm-up seconds per target (default 2)")
     parser.add_argument("--workers", type=int, default=TARGET_WORKERS,
                         help="gunicorn workers per server (default 2)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="interleaved rounds the measured seconds are split into (default 2)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="interleaved rounds the measured seconds are split into (default 4;"
+                             " wrk measures whole seconds)")
     parser.add_argument("--json", action="store_true",
                         help="print a machine-readable summary instead of the report")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto",

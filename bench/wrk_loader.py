@@ -80,6 +80,7 @@ def parse(output: str) -> dict:
 
 def run_wrk(base_url: str, factory, callback_path: str, seconds: float, connections: int) -> dict:
     """Load `base_url` for `seconds` with wrk; return parse() figures plus cpu and recycled."""
+    seconds = max(1, round(seconds))  # wrk takes whole seconds only
     with tempfile.TemporaryDirectory(prefix="filingbot-wrk-") as tmp:
         lines = Path(tmp) / "requests.txt"
         prepared = int(seconds * HEADROOM_RPS) + 1000
