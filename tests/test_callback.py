@@ -110,6 +110,14 @@ def test_a_retried_help_is_answered_from_the_stored_reply(app, wecom):
     assert count(app, OutboxMessage) == 0
 
 
+def test_a_change_committed_elsewhere_is_seen_by_the_next_message(app, wecom):
+    """The callback's connection is kept between requests (SQLite): it must hold no snapshot."""
+    assert wecom.as_user("zhangsan").say("帮助").text.startswith("张三，")
+    with app.extensions["filingbot.engine"].begin() as conn:  # another worker, say
+        conn.execute(update(User).where(User.userid == "zhangsan").values(name="张三丰"))
+    assert wecom.as_user("zhangsan").say("帮助").text.startswith("张三丰，")
+
+
 def _signed(crypto: WeChatCrypto, inner: str) -> tuple[str, bytes]:
     envelope = xmltodict.parse(crypto.encrypt_message(inner, "nonce1", "1700000000"))["xml"]
     query = urlencode({"msg_signature": envelope["MsgSignature"], "timestamp": "1700000000",

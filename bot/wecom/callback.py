@@ -26,6 +26,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from bot import directory
 from bot.context import Ctx, Sender
 from bot.direct_sql import DirectStatement
+from bot.thread_connection import ThreadConnections
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
 from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
 from handlers.approval.prompts import PROMPT_PREFIX
@@ -158,7 +159,7 @@ def handle(message) -> str:
     app = current_app._get_current_object()
     engine = app.extensions["filingbot.engine"]
     key = dedup_key(message)
-    with engine.connect() as conn:
+    with app.extensions["filingbot.callback_connections"].connect() as conn:
         # Read outside any write transaction: most messages (帮助, a new command) change
         # nothing but the inbound key, and SQLite's write lock is held only for writing.
         sender = load_sender(conn, message.source)
@@ -254,4 +255,6 @@ def render_reply(ctx: Ctx, message) -> str:
 def init_app(app) -> None:
     """Register the callback blueprint and cap request bodies at 64 KiB."""
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.extensions["filingbot.callback_connections"] = ThreadConnections(
+        app.extensions["filingbot.engine"])
     app.register_blueprint(bp)
