@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import func, select, update
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot import create_app
+from bot.wecom.emulator.phone import Phone, flask_target
 from models import InboundEvent, OutboxMessage, User
 from tests.wecom import AES_KEY, CORP_ID, TOKEN
 
@@ -116,6 +119,24 @@ def test_a_change_committed_elsewhere_is_seen_by_the_next_message(app, wecom):
     with app.extensions["filingbot.engine"].begin() as conn:  # another worker, say
         conn.execute(update(User).where(User.userid == "zhangsan").values(name="张三丰"))
     assert wecom.as_user("zhangsan").say("帮助").text.startswith("张三丰，")
+
+
+def test_twenty_request_threads_in_one_process_are_all_answered(app, emulator):
+    """As under gunicorn's threaded workers: each thread keeps its own connection, and there
+    are more of them than the pool keeps."""
+    users = ["zhangsan", "lisi", "liulei", "xuli"]
+    barrier = threading.Barrier(20)
+
+    def one(i):
+        phone = Phone(emulator, flask_target(app))
+        barrier.wait()
+        return phone.say(users[i % 4], "帮助")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        deliveries = list(pool.map(one, range(20)))
+    assert [d.status for d in deliveries] == [200] * 20
+    assert all("登记" in d.text for d in deliveries)
+    assert count(app, InboundEvent) == 20
 
 
 def _signed(crypto: WeChatCrypto, inner: str) -> tuple[str, bytes]:

@@ -151,58 +151,68 @@ def dedup_key(message) -> str:
 
 
 def handle(message) -> str:
+    """Answer a message or event; return the plaintext reply XML ('' for none).
+
+    The sender is read outside any write transaction: most messages (帮助, a new command)
+    change nothing but the inbound key, and SQLite's write lock is held only for writing."""
+    app = current_app._get_current_object()
+    connections = app.extensions["filingbot.callback_connections"]
+    with connections.connect() as conn:
+        sender = load_sender(conn, message.source)
+        if sender is not None and not directory.needs_lookup(sender):
+            return answer(app, conn, sender, message)
+    # First contact, or a stale cache: ask WeCom (user/get) holding no database connection, so
+    # that no thread waits for a second connection while holding one.
+    directory.ensure_user(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],
+                          message.source)
+    with connections.connect() as conn:
+        return answer(app, conn, load_sender(conn, message.source), message)
+
+
+def answer(app, conn, sender: Sender, message) -> str:
     """Route and commit in one transaction; return the plaintext reply XML ('' for none).
 
     The inbound key is inserted with the reply at the end of the transaction: a retry of a
     callback already handled fails on its unique key, its work is rolled back, and it gets the
     stored reply (no second effect). Retries are rare, so the common path pays one INSERT."""
-    app = current_app._get_current_object()
-    engine = app.extensions["filingbot.engine"]
     key = dedup_key(message)
-    with app.extensions["filingbot.callback_connections"].connect() as conn:
-        # Read outside any write transaction: most messages (帮助, a new command) change
-        # nothing but the inbound key, and SQLite's write lock is held only for writing.
+    if sender.has_conversation or sender.has_question:
+        # State will be read and changed: take the write transaction now and read the sender
+        # again inside it.
+        conn.begin()
         sender = load_sender(conn, message.source)
-        if sender is None or directory.needs_lookup(sender):
-            directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
-            sender = load_sender(conn, message.source)
-        if sender.has_conversation or sender.has_question:
-            # State will be read and changed: take the write transaction now and read the
-            # sender again inside it.
-            conn.begin()
-            sender = load_sender(conn, message.source)
-        ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
-                  clock=app.extensions["filingbot.clock"], user=sender, message=message)
-        try:
-            app.extensions["filingbot.router"].dispatch(ctx)
-            reply_xml = render_reply(ctx, message)
-            ctx.flush()
-        except Exception:
-            # A bug must not become a 500, which WeCom would retry three times: keep the
-            # inbound key with an apology so retries get the same answer.
-            log.exception("handler failed for %s", key)
-            ctx.close()
-            conn.rollback()
-            ctx = Ctx(connection=conn, settings=ctx.settings, clock=ctx.clock, user=sender,
-                      message=message)
-            ctx.reply("error")
-            reply_xml = render_reply(ctx, message)
-            ctx.flush()
-        inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
-                   "received_at": ctx.clock.now()}
-        try:
-            if conn.in_transaction():  # the handler wrote: the key joins its transaction
-                INSERT_INBOUND.execute(conn, inbound)
-                conn.commit()
-            else:  # nothing else to write (帮助, a question answered from the database)
-                INSERT_INBOUND.execute_and_commit(conn, inbound)
-        except IntegrityError:
-            conn.rollback()
-            stored = STORED_REPLY.first(conn, {"key": key})
-            log.info("duplicate callback %s answered from the stored reply", key)
-            return (stored and stored[0]) or ""
-        finally:
-            ctx.close()
+    ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
+              clock=app.extensions["filingbot.clock"], user=sender, message=message)
+    try:
+        app.extensions["filingbot.router"].dispatch(ctx)
+        reply_xml = render_reply(ctx, message)
+        ctx.flush()
+    except Exception:
+        # A bug must not become a 500, which WeCom would retry three times: keep the inbound
+        # key with an apology so retries get the same answer.
+        log.exception("handler failed for %s", key)
+        ctx.close()
+        conn.rollback()
+        ctx = Ctx(connection=conn, settings=ctx.settings, clock=ctx.clock, user=sender,
+                  message=message)
+        ctx.reply("error")
+        reply_xml = render_reply(ctx, message)
+        ctx.flush()
+    inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
+               "received_at": ctx.clock.now()}
+    try:
+        if conn.in_transaction():  # the handler wrote: the key joins its transaction
+            INSERT_INBOUND.execute(conn, inbound)
+            conn.commit()
+        else:  # nothing else to write (帮助, a question answered from the database)
+            INSERT_INBOUND.execute_and_commit(conn, inbound)
+    except IntegrityError:
+        conn.rollback()
+        stored = STORED_REPLY.first(conn, {"key": key})
+        log.info("duplicate callback %s answered from the stored reply", key)
+        return (stored and stored[0]) or ""
+    finally:
+        ctx.close()
     if ctx.enqueued:
         app.extensions["filingbot.dispatcher_thread"].notify()
     return reply_xml
