@@ -46,14 +46,15 @@ def build(accounts: int, departments: int) -> tuple[object, str]:
     engine = app.extensions["filingbot.engine"]
     per_dept_staff = 10
     with engine.begin() as conn:
-        conn.execute(insert(Department), [{"id": d, "name": f"部门{d}", "parent_id": 1, "sort_order": d,
-                                           "synced_at": clock.now()} for d in range(2, departments + 2)])
+        conn.execute(insert(Department), [{"id": d, "name": f"部门{d}", "parent_id": 1,
+                                           "sort_order": d, "synced_at": clock.now()}
+                                          for d in range(2, departments + 2)])
         users, members = [], []
         for d in range(2, departments + 2):
             for s in range(per_dept_staff):
                 userid = f"u{d}_{s}"
-                users.append({"userid": userid, "name": f"成员{d}-{s}", "position": "", "active": True,
-                              "looked_up": True, "synced_at": clock.now()})
+                users.append({"userid": userid, "name": f"成员{d}-{s}", "position": "",
+                              "active": True, "looked_up": True, "synced_at": clock.now()})
                 members.append({"userid": userid, "department_id": d, "is_leader": s == 0})
         conn.execute(insert(User), users)
         conn.execute(insert(Membership), members)
@@ -62,8 +63,9 @@ def build(accounts: int, departments: int) -> tuple[object, str]:
         rows = []
         for i in range(accounts):
             d = 2 + i % departments
-            rows.append({"platform": "WX", "name": f"账号{i}", "external_id": f"acc{i}", "department_id": d,
-                         "status": "active", "filing_no": f"WX-2025-{i:05d}", "details": {},
+            rows.append({"platform": "WX", "name": f"账号{i}", "external_id": f"acc{i}",
+                         "department_id": d, "status": "active",
+                         "filing_no": f"WX-2025-{i:05d}", "details": {},
                          "admin_userids": [f"u{d}_{1 + i % (per_dept_staff - 1)}"], "version": 1,
                          "created_at": clock.now(), "updated_at": clock.now()})
         conn.execute(insert(Account), rows)
@@ -77,7 +79,8 @@ def baseline(app, accounts: int) -> float:
     engine = app.extensions["filingbot.engine"]
     started = time.perf_counter()
     with engine.connect() as conn:
-        ids = conn.execute(select(Account.id, Account.admin_userids).where(Account.status == "active")).all()
+        ids = conn.execute(select(Account.id, Account.admin_userids)
+                           .where(Account.status == "active")).all()
         conn.execute(insert(KeyValue), [{"key": f"bench:{i}", "value": str(a)} for i, a in ids])
         conn.rollback()
     assert len(ids) == accounts
@@ -105,20 +108,26 @@ def main() -> None:
     with Session(app.extensions["filingbot.engine"]) as session:
         rows = session.scalar(select(func.count()).select_from(OutboxMessage))
         recipients = sum(len(p["touser"]) for p in session.scalars(select(OutboxMessage.payload)))
-    result = {"accounts": args.accounts, "departments": args.departments, "first_run_s": round(first, 3),
-              "rerun_s": round(second, 3), "baseline_s": round(base, 3),
+    result = {"accounts": args.accounts, "departments": args.departments,
+              "first_run_s": round(first, 3), "rerun_s": round(second, 3),
+              "baseline_s": round(base, 3),
               "ratio_to_baseline": round(first / base, 1), "queued": report,
               "rerun_queued_messages": rerun["messages"], "wecom_calls": rows,
-              "recipients": recipients, "target_s": 3.0, "ok": first < 3.0 and rerun["messages"] == 0}
+              "recipients": recipients, "target_s": 3.0,
+              "ok": first < 3.0 and rerun["messages"] == 0}
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
+        print(json.dumps(result, ensure_ascii=False))  # noqa: T201
         return
-    print(f"{args.accounts} active accounts in {args.departments} departments, SQLite")
-    print(f"first run (2027-01-04): {first:.2f} s  ({first / base:.1f}x the baseline of {base:.2f} s)")
-    print(f"rerun of the same day:  {second:.2f} s, queued {rerun['messages']} messages")
-    print(f"queued: {report}")
-    print(f"WeCom calls (message/send, one per outbox row): {rows}, to {recipients} recipients")
-    print("verdict:", "OK" if result["ok"] else "MISSED", "(target: < 3 s, rerun queues nothing)")
+    print(f"{args.accounts} active accounts in {args.departments} departments, SQLite")  # noqa: T201
+    print(f"first run (2027-01-04): {first:.2f} s  "  # noqa: T201
+          f"({first / base:.1f}x the baseline of {base:.2f} s)")
+    print(f"rerun of the same day:  {second:.2f} s, "  # noqa: T201
+          f"queued {rerun['messages']} messages")
+    print(f"queued: {report}")  # noqa: T201
+    print(f"WeCom calls (message/send, one per outbox row): {rows}, "  # noqa: T201
+          f"to {recipients} recipients")
+    print("verdict:", "OK" if result["ok"] else "MISSED",  # noqa: T201
+          "(target: < 3 s, rerun queues nothing)")
 
 
 if __name__ == "__main__":

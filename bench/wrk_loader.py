@@ -66,7 +66,8 @@ def parse(output: str) -> dict:
 
     total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                        output)
     seconds = float(total.group(2)) * (60 if total.group(3) == "m" else 1)
     return {
         "requests": int(total.group(1)), "seconds": seconds,

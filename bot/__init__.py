@@ -1,4 +1,7 @@
-"""filingbot: the WeCom filing assistant. `create_app()` builds the Flask app; nothing runs at import."""
+"""filingbot: the WeCom filing assistant.
+
+`create_app()` builds the Flask app; nothing runs at import.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     except ConfigError as exc:
         raise SystemExit(f"filingbot: configuration error: {exc}") from None
     if "OUTBOX_THREAD" in test_config:
-        settings = settings.__class__(**{**settings.__dict__, "outbox_thread": test_config["OUTBOX_THREAD"]})
+        settings = settings.__class__(**{**settings.__dict__,
+                                         "outbox_thread": test_config["OUTBOX_THREAD"]})
     app.config["SETTINGS"] = settings
     app.extensions["filingbot.clock"] = test_config.get("CLOCK") or Clock()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from bot import cli, db, web
@@ -58,7 +63,8 @@ def _init_wecom(app: Flask) -> None:
 
         emulator = sandbox_emulator(settings, app.instance_path)
         parts = urlsplit(sandbox.API_BASE)
-        client._http.mount(f"{parts.scheme}://{parts.netloc}/", WSGIAdapter(create_emulator_app(emulator)))
+        client._http.mount(f"{parts.scheme}://{parts.netloc}/",
+                           WSGIAdapter(create_emulator_app(emulator)))
         app.extensions["filingbot.emulator"] = emulator
         app.logger.info("sandbox mode: WeCom is the built-in emulator (no credentials configured)")
     app.extensions["filingbot.client"] = client
@@ -75,10 +81,9 @@ def _init_router(app: Flask) -> None:
 
 def _init_outbox(app: Flask) -> None:
     """The dispatcher, and its background thread started by the first request a process serves."""
-    from bot.outbox import Dispatcher, DispatcherThread
-
     from bot.clock import SHANGHAI
     from bot.config import in_quiet_hours
+    from bot.outbox import Dispatcher, DispatcherThread
 
     quiet = app.config["SETTINGS"].reminder_quiet_hours
     dispatcher = Dispatcher(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],

@@ -23,8 +23,8 @@ def _engine():
 def drain_command() -> None:
     """Deliver every message that is due, then exit."""
     counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
-    click.echo(f"已发送 {counts['sent']} 条，失败待重试 {counts['failed']} 条，放弃 {counts['dead']} 条，"
-               f"限速顺延 {counts['deferred']} 条")
+    click.echo(f"已发送 {counts['sent']} 条，失败待重试 {counts['failed']} 条，"
+               f"放弃 {counts['dead']} 条，限速顺延 {counts['deferred']} 条")
 
 
 @directory_cli.command("sync")
@@ -89,7 +89,8 @@ reminders_cli = AppGroup("reminders", help="Annual review campaign, digests and 
 
 
 @reminders_cli.command("run")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if today were this date.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Run as if today were this date.")
 @click.option("--dry-run", is_flag=True, help="Show what is due without queueing anything.")
 @with_appcontext
 def reminders_run_command(today, dry_run: bool) -> None:

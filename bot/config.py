@@ -56,7 +56,10 @@ def redact_url(url: str) -> str:
 
 
 def load_settings(env: dict | None = None, instance_path: str | Path = "instance") -> Settings:
-    """Build Settings from `env` (default os.environ); raise ConfigError with one line on bad input."""
+    """Build Settings from `env` (default os.environ).
+
+    Raise ConfigError with one line on bad input.
+    """
     env = dict(os.environ if env is None else env)
     given = {name: env.get(name, "").strip() for name in WECOM_VARS}
     sandbox_mode = not any(given.values())
@@ -87,7 +90,8 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
     quiet = env.get("REMINDER_QUIET_HOURS", Settings.reminder_quiet_hours).strip()
     if quiet and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", quiet):
         raise ConfigError("REMINDER_QUIET_HOURS must look like 21:00-08:00 (or be empty for none)")
-    names = tuple(n.strip() for n in re.split(r"[,，;；]", env.get("SCHOOL_NAMES", "")) if n.strip())
+    names = tuple(n.strip() for n in re.split(r"[,，;；]", env.get("SCHOOL_NAMES", ""))
+                  if n.strip())
     window = _parse_window(env.get("REVIEW_WINDOW", "").strip() or "01-01..03-31")
     reminder_time = _parse_time("REMINDER_TIME", env.get("REMINDER_TIME", "").strip() or "09:00")
     return Settings(
@@ -153,7 +157,9 @@ def _parse_window(text: str):
         if date(2024, *start) > date(2024, *end):
             raise ValueError
     except ValueError:
-        raise ConfigError("REVIEW_WINDOW must be two valid dates in order, e.g. 01-01..03-31") from None
+        raise ConfigError(
+            "REVIEW_WINDOW must be two valid dates in order, e.g. 01-01..03-31"
+        ) from None
     return start, end
 
 

@@ -12,11 +12,13 @@ from flask.cli import with_appcontext
 from bot.wecom.emulator import Phone, flask_target
 from bot.wecom.emulator.cards import button_keys
 
-HELP = "输入文字与机器人对话；/tap N 点击最新卡片的第 N 个按钮（/tap C N 指定第 C 张卡片）；/as 用户 切换身份；/quit 退出"
+HELP = ("输入文字与机器人对话；/tap N 点击最新卡片的第 N 个按钮（/tap C N 指定第 C 张卡片）；"
+        "/as 用户 切换身份；/quit 退出")
 
 
 @click.command("console")
-@click.option("--as", "userid", default="zhangsan", show_default=True, help="Demo userid to chat as.")
+@click.option("--as", "userid", default="zhangsan", show_default=True,
+              help="Demo userid to chat as.")
 @with_appcontext
 def console_command(userid: str) -> None:
     """Chat with the bot in the terminal (sandbox mode)."""

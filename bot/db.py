@@ -119,7 +119,8 @@ def upgrade_command(revision: str) -> None:
         from bot.sandbox import seed_sandbox
 
         counts = seed_sandbox(current_app)
-        click.echo(f"沙箱通讯录已同步：{counts['users']} 位演示成员，新授予 {counts['granted']} 个角色")
+        click.echo(f"沙箱通讯录已同步：{counts['users']} 位演示成员，"
+                   f"新授予 {counts['granted']} 个角色")
 
 
 @db_cli.command("current")

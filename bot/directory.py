@@ -40,7 +40,8 @@ def ensure_user(engine, client, userid: str) -> None:
     try:
         data = client.user.get(userid)
     except (WeChatClientException, requests.RequestException) as exc:
-        log.warning("user/get failed for a new user: %s", getattr(exc, "errcode", type(exc).__name__))
+        log.warning("user/get failed for a new user: %s",
+                    getattr(exc, "errcode", type(exc).__name__))
         data = None
     names = {}
     if data is not None:
@@ -98,7 +99,8 @@ def sync_directory(engine, client) -> dict:
             entries.setdefault(entry["userid"], entry)
     with Session(engine) as session:
         for item in departments:
-            dept = session.get(Department, item["id"]) or Department(id=item["id"], name=item["name"])
+            dept = (session.get(Department, item["id"])
+                    or Department(id=item["id"], name=item["name"]))
             dept.name, dept.parent_id = item["name"], item.get("parentid")
             dept.sort_order, dept.synced_at = item.get("order", 0), utcnow()
             session.add(dept)

@@ -20,7 +20,14 @@ from bot import outbox
 from bot.render import render_text
 from bot.roles import holders
 from models import (
-    Account, Card, Department, Filing, Membership, ReminderSent, User, ZeroReport,
+    Account,
+    Card,
+    Department,
+    Filing,
+    Membership,
+    ReminderSent,
+    User,
+    ZeroReport,
 )
 
 REMIND_EVERY = timedelta(days=7)
@@ -123,11 +130,13 @@ def campaign(session, settings, today: date) -> list[Planned]:
         dept_heads = heads.get(account.department_id, [])
         recipients = admins or dept_heads
         escalate = dept_heads if seq >= ESCALATE_FROM else []
-        planned.append(Planned("annual", target, period, seq, sorted(set(recipients) | set(escalate)), {
+        planned.append(Planned("annual", target, period, seq,
+                               sorted(set(recipients) | set(escalate)), {
             "account": {"id": account.id, "name": account.name, "filing_no": account.filing_no},
             "admins": recipients, "heads": escalate, "department_id": account.department_id}))
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
-    with_accounts = set(session.scalars(select(Account.department_id).where(Account.status == "active")))
+    with_accounts = set(session.scalars(select(Account.department_id)
+                                        .where(Account.status == "active")))
     zero_last = dict(session.execute(
         select(ReminderSent.target, func.max(ReminderSent.seq))
         .where(ReminderSent.kind == "zero", ReminderSent.period == period)
@@ -175,7 +184,8 @@ def digests(session, settings, today: date) -> list[Planned]:
         planned.append(Planned("digest", "office", f"{week.year}-W{week.week:02d}", 1, office,
                                {"year": year, "final": False}))
     if today > end:
-        planned.append(Planned("final", "office", str(year), 1, office, {"year": year, "final": True}))
+        planned.append(Planned("final", "office", str(year), 1, office,
+                               {"year": year, "final": True}))
     return planned
 
 
@@ -208,7 +218,8 @@ def drift(session, today: date) -> list[Planned]:
     department's heads are asked, once per administrator, to file a 变更."""
     active = active_userids(session)
     members = defaultdict(set)
-    for userid, dept_id in session.execute(select(Membership.userid, Membership.department_id)).all():
+    for userid, dept_id in session.execute(select(Membership.userid,
+                                                  Membership.department_id)).all():
         members[dept_id].add(userid)
     heads = department_heads_map(session)
     names = dict(session.execute(select(User.userid, User.name)).all())
@@ -220,7 +231,8 @@ def drift(session, today: date) -> list[Planned]:
             if admin in active and admin in members[account.department_id]:
                 continue
             if heads.get(account.department_id):
-                planned.append(Planned("drift", str(account.id), admin, 1, heads[account.department_id], {
+                planned.append(Planned("drift", str(account.id), admin, 1,
+                                       heads[account.department_id], {
                     "account": {"name": account.name, "filing_no": account.filing_no},
                     "admin": names.get(admin, admin), "left": admin not in active}))
     return planned
@@ -318,7 +330,8 @@ def nudge(job: JobCtx, p: Planned) -> None:
 
     filing = job.session.get(Filing, p.data["filing_id"])
     stage = stage_of(filing)
-    card = job.session.scalar(select(Card).where(Card.filing_id == filing.id, Card.stage == stage.name,
+    card = job.session.scalar(select(Card).where(Card.filing_id == filing.id,
+                                                 Card.stage == stage.name,
                                                  Card.closed_text.is_(None))
                               .order_by(Card.id.desc()).limit(1))
     now = (job.as_of or job.clock).now()
@@ -354,7 +367,8 @@ def progress(session, year: int) -> dict:
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
     table = sorted(((departments.get(d, str(d)), r) for d, r in rows.items()),
                    key=lambda item: (-item[1]["missing"], item[0]))
-    return {"table": table, "missing": missing, "zero": sorted(departments.get(d, str(d)) for d in zero),
+    return {"table": table, "missing": missing,
+            "zero": sorted(departments.get(d, str(d)) for d in zero),
             "totals": {k: sum(r[k] for _, r in table) for k in ("done", "pending", "missing")}}
 
 
@@ -370,4 +384,5 @@ def describe(report: dict) -> str:
     """One line for the CLI: what was queued (or would be, on a dry run)."""
     parts = [f"{NAMES.get(k, k)} {v} 项" for k, v in report.items() if k in NAMES and v]
     head = "（试运行，未发送）" if report.get("dry_run") else ""
-    return head + ("；".join(parts) or "今天没有需要发送的提醒") + f"；消息 {report.get('messages', 0)} 条"
+    return (head + ("；".join(parts) or "今天没有需要发送的提醒")
+            + f"；消息 {report.get('messages', 0)} 条")

@@ -1,4 +1,7 @@
-"""Role grants (SPEC §2) and who holds a role; grants are by userid and may precede first contact."""
+"""Role grants (SPEC §2) and who holds a role.
+
+Grants are by userid and may precede first contact.
+"""
 
 from __future__ import annotations
 

@@ -77,7 +77,8 @@ def listing(ctx) -> tuple[list[str], list[str]]:
         f"{STATUS.get(a.status, a.status)}｜年检：{a.last_review_year or '无'}"
         for a in accounts]
     filing_lines = [
-        f"#{f.id} {FORMS[f.kind].command}｜{f.fields.get('name') or (f.fields.get('account') or {}).get('name', '')}｜"
+        f"#{f.id} {FORMS[f.kind].command}｜"
+        f"{f.fields.get('name') or (f.fields.get('account') or {}).get('name', '')}｜"
         f"{STATUS.get(f.status, f.status)}"
         for f in filings]
     return account_lines, filing_lines
@@ -90,10 +91,12 @@ STATUS = {"pending": "待开通", "active": "正常", "closed": "已注销", "or
 
 def show_page(ctx, offset: int) -> None:
     account_lines, filing_lines = listing(ctx)
-    lines = [("account", line) for line in account_lines] + [("filing", line) for line in filing_lines]
+    lines = ([("account", line) for line in account_lines]
+             + [("filing", line) for line in filing_lines])
     page = lines[offset:offset + PAGE]
     more = offset + PAGE < len(lines)
-    row = ctx.session.get(KeyValue, page_key(ctx.userid)) or KeyValue(key=page_key(ctx.userid), value="0")
+    row = (ctx.session.get(KeyValue, page_key(ctx.userid))
+           or KeyValue(key=page_key(ctx.userid), value="0"))
     row.value = str(offset + PAGE) if more else "end"
     ctx.session.add(row)
     ctx.reply("query/page", page=page, offset=offset, total=len(lines), more=more,

@@ -1,7 +1,7 @@
 """零报告: a department without official accounts answers the annual review campaign."""
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.directory import departments_of
 from bot.roles import department_heads

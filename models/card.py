@@ -1,4 +1,7 @@
-"""Template cards the bot sent: task_id ↔ filing and stage, and the response codes to update them."""
+"""Template cards the bot sent.
+
+task_id ↔ filing and stage, and the response codes to update them.
+"""
 
 from __future__ import annotations
 

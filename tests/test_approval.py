@@ -66,7 +66,8 @@ def test_register_life_dept_then_office_then_number(wecom, session):
     [filing] = session.scalars(select(Filing)).all()
     assert filing.status == "approved"
     account = session.get(Account, filing.account_id)
-    assert (account.status, account.filing_no, account.external_id) == ("active", "WX-2026-0001", "wenfa2019")
+    assert (account.status, account.filing_no, account.external_id) == (
+        "active", "WX-2026-0001", "wenfa2019")
     assert account.details["purpose"] == "学院新闻"
     assert "WX-2026-0001" in last_text(wecom, "zhangsan")
     assert "WX-2026-0001" in last_text(wecom, "zhouba")  # publicity copy
@@ -94,7 +95,8 @@ def test_return_asks_the_decider_for_a_reason_and_forwards_it(wecom, session):
 
 
 def test_apply_life_build_task_and_account_id(wecom, session):
-    say(wecom, "zhangsan", "申请\n平台：微信公众号\n拟用名称：文法新声\n申请理由：宣传\n内容定位：学院动态", "确认")
+    say(wecom, "zhangsan",
+        "申请\n平台：微信公众号\n拟用名称：文法新声\n申请理由：宣传\n内容定位：学院动态", "确认")
     tap(wecom, "liming", "确认")
     tap(wecom, "wangwu", "批准")
     filing = session.scalars(select(Filing)).one()
@@ -135,7 +137,8 @@ def test_close_life(wecom, session):
 
 def annual(wecom):
     make_account(wecom.app)
-    say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：120\n粉丝数：3000\n审核制度：是\n专人管理：是\n安全事件：无", "确认")
+    say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：120\n粉丝数：3000\n"
+        "审核制度：是\n专人管理：是\n安全事件：无", "确认")
     tap(wecom, "liming", "确认")
     return cards(wecom, "wangwu")[-1]
 
@@ -171,7 +174,8 @@ def test_annual_rectify_sends_the_requirements_and_allows_resubmission(wecom, se
     say(wecom, "wangwu", "3月31日前补齐审核记录")
     assert "3月31日前补齐审核记录" in last_text(wecom, "liming")
     assert "整改要求" in last_text(wecom, "zhangsan")
-    reply = say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：150\n粉丝数：3000\n审核制度：是\n专人管理：是\n安全事件：无")
+    reply = say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：150\n粉丝数：3000\n"
+                "审核制度：是\n专人管理：是\n安全事件：无")
     assert "请核对" in reply  # the same year may be filed again
     say(wecom, "zhangsan", "确认")
     [filing] = session.scalars(select(Filing)).all()  # the same 年检, reopened
@@ -183,7 +187,8 @@ def test_annual_rectify_sends_the_requirements_and_allows_resubmission(wecom, se
 
 
 def test_report_goes_to_tech(wecom, session):
-    say(wecom, "xuli", "举报\n平台：新浪微博\n账号名称：西安电大招生\n链接：https://weibo.com/u/1\n情况说明：冒充招生", "确认")
+    say(wecom, "xuli", "举报\n平台：新浪微博\n账号名称：西安电大招生\n"
+        "链接：https://weibo.com/u/1\n情况说明：冒充招生", "确认")
     card = cards(wecom, "zhengshi")[-1]
     assert "疑似冒用" in card["body"]["sub_title_text"]
     tap(wecom, "zhengshi", "已处理")
@@ -242,7 +247,8 @@ def last_text_after(wecom, userid):
 def tap_xml(wecom, userid, task_id, key):
     from bot.wecom.emulator.phone import cdata
     em = wecom.emulator
-    return (f"<xml><ToUserName>{cdata(em.corp_id)}</ToUserName><FromUserName>{cdata(userid)}</FromUserName>"
+    return (f"<xml><ToUserName>{cdata(em.corp_id)}</ToUserName>"
+            f"<FromUserName>{cdata(userid)}</FromUserName>"
             f"<CreateTime>{int(em.clock())}</CreateTime><MsgType>{cdata('event')}</MsgType>"
             f"<Event>{cdata('template_card_event')}</Event><EventKey>{cdata(key)}</EventKey>"
             f"<TaskId>{cdata(task_id)}</TaskId><CardType>{cdata('button_interaction')}</CardType>"
@@ -293,7 +299,8 @@ def test_twenty_concurrent_taps_one_decision(app, app_env, clock, emulator, runn
     for userid, *_ in office_users(20):
         runner.invoke(args=["roles", "grant", userid, "office"])
     wecom = WeComActions(app, emulator)
-    other = WeComActions(create_app({"ENV": app_env, "CLOCK": clock, "OUTBOX_THREAD": False}), emulator)
+    other = WeComActions(create_app({"ENV": app_env, "CLOCK": clock, "OUTBOX_THREAD": False}),
+                         emulator)
     say(wecom, "liming", REGISTER, "确认")
     card = cards(wecom, "office00")[-1]
     key = card["body"]["button_list"][0]["key"]
@@ -326,7 +333,8 @@ def test_twenty_concurrent_taps_one_decision(app, app_env, clock, emulator, runn
     other.app.extensions["filingbot.engine"].dispose()
 
 
-def test_100_concurrent_approvals_get_100_sequential_numbers(app, app_env, clock, emulator, session):
+def test_100_concurrent_approvals_get_100_sequential_numbers(app, app_env, clock, emulator,
+                                                             session):
     ids = [make_filing(app, kind="register", status="awaiting_office", submitter="zhangsan",
                        fields={"platform": "DY", "name": f"号{i}", "external_id": f"dy{i}"})
            for i in range(100)]

@@ -24,10 +24,10 @@ VECTOR = {
     "corp_id": "wx5823bf96d3bd56c7",
     "get": {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589",
             "nonce": "263014780",
-            "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="},
+            "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="},  # noqa: E501
     "post": {"msg_signature": "477715d11cdb4164915debcba66cb864d751f3e6", "timestamp": "1409659813",
              "nonce": "1372623149"},
-    "encrypt": "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==",
+    "encrypt": "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==",  # noqa: E501
 }
 
 
@@ -62,7 +62,8 @@ def test_tencent_post_vector_is_decrypted_and_answered(vector_app):
     envelope = xmltodict.parse(response.get_data())["xml"]
     crypto = WeChatCrypto(VECTOR["token"], VECTOR["aes_key"], VECTOR["corp_id"])
     reply = xmltodict.parse(crypto.decrypt_message(
-        response.get_data(), envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]))["xml"]
+        response.get_data(), envelope["MsgSignature"], envelope["TimeStamp"],
+        envelope["Nonce"]))["xml"]
     assert reply["ToUserName"] == "mycreate"
     assert "hello" in reply["Content"]  # the menu quotes the text it did not understand
     assert count(vector_app, InboundEvent) == 1
@@ -159,7 +160,8 @@ EXTERNAL = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/pa
 
 def _sign_raw(ciphertext: str) -> str:
     """Query string with a valid signature over an arbitrary Encrypt value (doc 91144 formula)."""
-    signature = hashlib.sha1("".join(sorted([TOKEN, "1700000000", "n", ciphertext])).encode()).hexdigest()
+    signature = hashlib.sha1(
+        "".join(sorted([TOKEN, "1700000000", "n", ciphertext])).encode()).hexdigest()
     return urlencode({"msg_signature": signature, "timestamp": "1700000000", "nonce": "n"})
 
 

@@ -32,7 +32,8 @@ def test_an_unknown_role_lists_the_valid_ones(runner, session):
 
 def test_dept_head_needs_a_department(runner, session):
     assert runner.invoke(args=["roles", "grant", "liming", "dept_head"]).exit_code != 0
-    assert runner.invoke(args=["roles", "grant", "zhangsan", "dept_head", "--department", "5"]).exit_code == 0
+    assert runner.invoke(
+        args=["roles", "grant", "zhangsan", "dept_head", "--department", "5"]).exit_code == 0
     assert roles.department_heads(session, 5) == ["zhangsan"]
 
 
@@ -50,7 +51,8 @@ def test_directory_sync_caches_departments_users_and_leaders(runner, session, we
     assert result.exit_code == 0, result.output
     assert session.get(User, "liming").name == "李明"
     assert roles.department_heads(session, 5) == ["liming"]
-    lisi = session.scalars(select(Membership.department_id).where(Membership.userid == "lisi")).all()
+    lisi = session.scalars(select(Membership.department_id)
+                           .where(Membership.userid == "lisi")).all()
     assert sorted(lisi) == [5, 8]
 
 

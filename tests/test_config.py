@@ -52,7 +52,8 @@ def test_create_app_exits_with_the_reason(tmp_path):
 
 
 def test_secrets_never_appear_in_the_settings_repr(tmp_path):
-    settings = load_settings({**REAL, "DATABASE_URL": "postgresql://bot:hunter2@db/filing"}, tmp_path)
+    settings = load_settings({**REAL, "DATABASE_URL": "postgresql://bot:hunter2@db/filing"},
+                             tmp_path)
     shown = repr(settings)
     for secret in (SECRET, TOKEN, AES_KEY, "hunter2"):
         assert secret not in shown

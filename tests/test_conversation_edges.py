@@ -187,14 +187,17 @@ def test_a_second_pending_change_of_the_same_account_is_refused(wecom):
 
 
 def test_a_corrected_oneshot_is_merged_into_the_open_form(wecom, session):
-    reply = say(wecom, "zhangsan", "申请\n平台：推特\n拟用名称：文法之声\n申请理由：宣传\n内容定位：新闻")
+    reply = say(wecom, "zhangsan",
+                "申请\n平台：推特\n拟用名称：文法之声\n申请理由：宣传\n内容定位：新闻")
     assert "推特" in reply
     summary = say(wecom, "zhangsan", "申请\n平台：抖音")
-    assert summary.startswith("请核对") and "平台：抖音" in summary and "拟用名称：文法之声" in summary
+    assert (summary.startswith("请核对") and "平台：抖音" in summary
+            and "拟用名称：文法之声" in summary)
 
 
 def test_the_same_person_twice_is_one_administrator(wecom, session):
-    summary = say(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：文法\n账号ID：wf\n管理员：张三、李四、zhangsan")
+    summary = say(wecom, "zhangsan",
+                  "登记\n平台：抖音\n账号名称：文法\n账号ID：wf\n管理员：张三、李四、zhangsan")
     assert "管理员：张三、李四\n" in summary
 
 
@@ -210,5 +213,6 @@ def test_a_second_return_tells_the_first_submitter_no_reason_came(wecom):
 def test_an_ordered_closure_is_not_something_to_approve(wecom):
     make_account(wecom.app, status="ordered_closed")
     case = make_filing(wecom.app, kind="close", status="ordered", account_id=1,
-                       fields={"account": {"id": 1, "name": "文法学院微信"}, "reason": "年检不合格"})
+                       fields={"account": {"id": 1, "name": "文法学院微信"},
+                               "reason": "年检不合格"})
     assert "责令注销事项" in say(wecom, "wangwu", f"同意 {case}")

@@ -7,7 +7,8 @@ from wechatpy.exceptions import WeChatClientException
 def card(task_id="task-1", buttons=2):
     return {"card_type": "button_interaction", "task_id": task_id,
             "main_title": {"title": "登记备案审批"},
-            "button_list": [{"text": f"按钮{i}", "key": f"k{i}", "style": 1} for i in range(buttons)]}
+            "button_list": [{"text": f"按钮{i}", "key": f"k{i}", "style": 1}
+                            for i in range(buttons)]}
 
 
 @pytest.fixture

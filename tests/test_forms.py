@@ -86,7 +86,8 @@ def test_oneshot_complete_goes_straight_to_the_summary(wecom, session):
 
 
 def test_oneshot_partial_asks_only_for_missing_and_invalid_fields(wecom, session):
-    reply = chat(wecom, "xuli", "登记\n平台：抖音\n账号ID：javascript:alert(1)\n粉丝：300\n账号名称：理工视界")
+    reply = chat(wecom, "xuli",
+                 "登记\n平台：抖音\n账号ID：javascript:alert(1)\n粉丝：300\n账号名称：理工视界")
     assert "无法识别" in reply and "粉丝" in reply
     assert "账号ID" in reply  # invalid, so asked again
     summary = chat(wecom, "xuli", "https://www.douyin.com/user/ligong")
@@ -156,14 +157,16 @@ BAD_ANSWERS = [
     (["登记", "抖音", "文法", "https://douyin.com/x"], "ftp://x.cn", "http"),
     (["登记", "抖音", "文法", "https://douyin.com/x", "跳过"], "李明 12345", "手机"),
     (["登记", "抖音", "文法", "https://douyin.com/x", "跳过"], "王老师", "手机"),
-    (["登记", "抖音", "文法", "https://douyin.com/x", "跳过", "默认", "默认", "x"], "2019年13月", "开通时间"),
+    (["登记", "抖音", "文法", "https://douyin.com/x", "跳过", "默认", "默认", "x"], "2019年13月",
+     "开通时间"),
     (["登记", "抖音"], "文" * 51, "50"),
     (["登记", "抖音"], "密码：abc123", "第十三条"),
     (["申请", "抖音", "文法"], "", "申请理由"),
 ]
 
 
-@pytest.mark.parametrize("path,bad,expected", BAD_ANSWERS, ids=[b[1][:12] or "empty" for b in BAD_ANSWERS])
+@pytest.mark.parametrize("path,bad,expected", BAD_ANSWERS,
+                         ids=[b[1][:12] or "empty" for b in BAD_ANSWERS])
 def test_bad_values_are_explained_and_valid_answers_kept(wecom, session, path, bad, expected):
     chat(wecom, "zhangsan", *path)
     before = dict(conversation(session, "zhangsan").answers)
@@ -176,7 +179,8 @@ def test_bad_values_are_explained_and_valid_answers_kept(wecom, session, path, b
 
 def test_annual_review_validators_and_account_choice(wecom, session, clock):
     make_account(wecom.app, opened="2024-03")
-    make_account(wecom.app, name="文法学院微博", platform="WB", external_id="123456", filing_no="WB-2025-0002")
+    make_account(wecom.app, name="文法学院微博", platform="WB", external_id="123456",
+                 filing_no="WB-2025-0002")
     reply = chat(wecom, "zhangsan", "年检")
     assert "1. 文法学院微信（微信公众号 · WX-2025-0001）" in reply
     assert "年度" in chat(wecom, "zhangsan", "WB-2025-0002")
@@ -205,7 +209,8 @@ def test_annual_year_before_the_account_existed(wecom):
 
 
 def test_accounts_of_other_departments_cannot_be_chosen(wecom, session):
-    make_account(wecom.app, name="经管学院微信", department_id=6, external_id="jg1", filing_no="WX-2025-0009")
+    make_account(wecom.app, name="经管学院微信", department_id=6, external_id="jg1",
+                 filing_no="WX-2025-0009")
     reply = chat(wecom, "zhangsan", "注销")
     assert "登记" in reply and "经管学院微信" not in reply
     assert conversation(session, "zhangsan") is None
@@ -241,9 +246,11 @@ def test_ambiguous_names_become_a_numbered_choice(wecom, session):
 
 
 def test_outsiders_need_a_phone(wecom, session):
-    chat(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：文法\n账号ID：wenfa\n管理员：王老师 029-88886666")
+    chat(wecom, "zhangsan",
+         "登记\n平台：抖音\n账号名称：文法\n账号ID：wenfa\n管理员：王老师 029-88886666")
     chat(wecom, "zhangsan", "确认")
-    assert filings(session)[0].fields["admins"] == [{"userid": None, "name": "王老师", "phone": "029-88886666"}]
+    assert filings(session)[0].fields["admins"] == [
+        {"userid": None, "name": "王老师", "phone": "029-88886666"}]
 
 
 def test_duplicate_registration_names_the_filing_number(wecom, session):
@@ -252,7 +259,8 @@ def test_duplicate_registration_names_the_filing_number(wecom, session):
     chat(wecom, "zhangsan", "取消")
     reply = chat(wecom, "zhangsan", "登记\n平台：微信公众号\n账号名称：又一个\n账号ID：wenfa2019")
     assert "WX-2025-0001" in reply
-    pending = make_filing(wecom.app, fields={"platform": "DY", "external_id": "dy123", "name": "抖文法"})
+    pending = make_filing(wecom.app,
+                          fields={"platform": "DY", "external_id": "dy123", "name": "抖文法"})
     chat(wecom, "zhangsan", "取消")
     reply = chat(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：抖文法\n账号ID：dy123")
     assert f"#{pending}" in reply
@@ -268,7 +276,8 @@ def test_a_user_in_two_departments_chooses_one(wecom, session):
 
 
 def test_a_head_files_straight_to_the_office(wecom, session):
-    chat(wecom, "liming", "申请\n平台：抖音\n拟用名称：文法视界\n申请理由：宣传\n内容定位：学院新闻")
+    chat(wecom, "liming",
+         "申请\n平台：抖音\n拟用名称：文法视界\n申请理由：宣传\n内容定位：学院新闻")
     chat(wecom, "liming", "确认")
     assert filings(session)[0].status == "awaiting_office"
 
@@ -279,12 +288,14 @@ def test_report_flags_an_unregistered_account_with_the_school_name(wecom, sessio
     done = chat(wecom, "xuli", "确认")
     assert "疑似冒用" in done
     [filing] = filings(session)
-    assert filing.kind == "report" and filing.status == "awaiting_tech" and filing.fields["suspected"]
+    assert (filing.kind == "report" and filing.status == "awaiting_tech"
+            and filing.fields["suspected"])
 
 
 def test_restart_mid_form_and_two_app_instances(wecom, app_env, clock, emulator, session):
     chat(wecom, "zhangsan", "登记", "抖音")
-    other = WeComActions(create_app({"ENV": app_env, "CLOCK": clock, "OUTBOX_THREAD": False}), emulator)
+    other = WeComActions(create_app({"ENV": app_env, "CLOCK": clock, "OUTBOX_THREAD": False}),
+                         emulator)
     assert "账号ID" in chat(other, "zhangsan", "文法视界")  # the "restarted" app continues
     assert "主页链接" in chat(wecom, "zhangsan", "wenfa_dy")  # back on the first instance
     assert "负责人" in chat(other, "zhangsan", "跳过")
@@ -297,7 +308,8 @@ def test_restart_mid_form_and_two_app_instances(wecom, app_env, clock, emulator,
 
 def test_query_lists_accounts_and_open_filings_with_more(wecom):
     for i in range(10):
-        make_account(wecom.app, name=f"账号{i}", external_id=f"acc{i}", filing_no=f"WX-2025-{i:04d}")
+        make_account(wecom.app, name=f"账号{i}", external_id=f"acc{i}",
+                     filing_no=f"WX-2025-{i:04d}")
     make_filing(wecom.app, fields={"name": "待审账号"})
     first = chat(wecom, "zhangsan", "查询")
     assert "本部门账号 10 个，进行中的申请 1 件" in first and "账号0" in first and "更多" in first

@@ -99,13 +99,14 @@ def test_twenty_taps_on_two_gunicorn_workers(emulator, runner, session, gunicorn
     assert session.scalars(select(Filing)).one().status == "approved"
     assert session.scalar(select(func.count()).select_from(Account)) == 1
     losers = [u for u, *_ in OFFICE if u != winner]
-    assert wait_for(lambda: all(any("无需重复" in m["body"].get("content", "") for m in emulator.inbox(u))
+    assert wait_for(lambda: all(any("无需重复" in m["body"].get("content", "")
+                                    for m in emulator.inbox(u))
                                 for u in losers))
     assert wait_for(lambda: emulator.call_count("message/update_template_card") == 1)
     time.sleep(1.5)  # both dispatcher threads poll once more: still nothing sent twice
     assert emulator.call_count("message/update_template_card") == 1
     assert emulator.call_count("message/send") == len(
-        {m["msgid"] for u in [*[o[0] for o in OFFICE], "liming", "zhouba", "wujiu"] for m in emulator.inbox(u)
-         if m["source"] == "api"})
+        {m["msgid"] for u in [*[o[0] for o in OFFICE], "liming", "zhouba", "wujiu"]
+         for m in emulator.inbox(u) if m["source"] == "api"})
     for userid in losers:
         assert emulator.card_view(card["task_id"], userid)["replace_name"].startswith("已批准 · ")

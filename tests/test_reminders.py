@@ -37,12 +37,13 @@ def texts_since(wecom, userid, count):
 
 def test_a_whole_campaign(app, wecom, clock, session):
     make_account(app, name="文法学院微信", admins=("zhangsan",))
-    make_account(app, name="经管学院抖音", platform="DY", external_id="jg", filing_no="DY-2025-0001",
-                 department_id=6, admins=("liulei",))
+    make_account(app, name="经管学院抖音", platform="DY", external_id="jg",
+                 filing_no="DY-2025-0001", department_id=6, admins=("liulei",))
     assert run_on(app, clock, date(2026, 12, 30)).get("annual", 0) == 0  # before the window
     run_on(app, clock, date(2027, 1, 4))  # a Monday: first reminder and the office digest
     wecom.drain()
-    assert "文法学院微信" in wecom.messages("zhangsan")[-1] and "2026 年度" in wecom.messages("zhangsan")[-1]
+    assert ("文法学院微信" in wecom.messages("zhangsan")[-1]
+            and "2026 年度" in wecom.messages("zhangsan")[-1])
     assert "点击账号即可开始填写" in wecom.messages("zhangsan")[-1]  # a card, not just text
     assert "经管学院抖音" in wecom.messages("liulei")[-1]
     digest = wecom.messages("wangwu")[-1]
@@ -64,7 +65,8 @@ def test_a_whole_campaign(app, wecom, clock, session):
     escalation = wecom.messages("hanmei")[-1]  # head of 经济管理学院, from the third reminder on
     assert "督办" in escalation and "经管学院抖音" in escalation
     assert not any("督办" in t for t in wecom.messages("liming"))  # 文法学院 filed: no escalation
-    assert any("催办" in t for t in wecom.messages("liming")[liming_before:])  # but its sign-off waits
+    # but its sign-off waits
+    assert any("催办" in t for t in wecom.messages("liming")[liming_before:])
     digest = wecom.messages("wangwu")[-1]
     assert "审核中或整改中 1" in digest and "未提交 1" in digest
     run_on(app, clock, date(2027, 3, 29))  # the last week
@@ -109,7 +111,8 @@ def test_dry_run_queues_nothing(app, runner, session):
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     result = runner.invoke(args=["reminders", "run", "--today", "2027-01-06"])
     assert "年检提醒 1 项" in result.output
-    assert "没有需要发送" in runner.invoke(args=["reminders", "run", "--today", "2027-01-06"]).output
+    assert "没有需要发送" in runner.invoke(
+        args=["reminders", "run", "--today", "2027-01-06"]).output
 
 
 def test_two_processes_at_once_queue_each_reminder_once(app, app_env, session):
@@ -117,8 +120,10 @@ def test_two_processes_at_once_queue_each_reminder_once(app, app_env, session):
         make_account(app, name=f"账号{i}", external_id=f"a{i}", filing_no=f"WX-2025-{i:04d}")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL"))}
     env.update(app_env, PYTHONPATH=str(ROOT), OUTBOX_THREAD="0")
-    command = [sys.executable, "-m", "flask", "--app", "bot", "reminders", "run", "--today", "2027-01-04"]
-    procs = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = [sys.executable, "-m", "flask", "--app", "bot", "reminders", "run",
+               "--today", "2027-01-04"]
+    procs = [subprocess.Popen(command, env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs

@@ -200,7 +200,8 @@ def test_year_accepts_past_years(answer, expected):
     assert v.year(answer, today=TODAY) == expected
 
 
-@pytest.mark.parametrize("answer", ["", "24", "20245", "二〇二四", "2024-01", "去年", "0999", "2024年度"])
+@pytest.mark.parametrize("answer", ["", "24", "20245", "二〇二四", "2024-01", "去年", "0999",
+                                   "2024年度"])
 def test_year_refuses_non_years(answer):
     exc = refused(v.year, answer, today=TODAY)
     assert exc.code == "year_format"
@@ -262,7 +263,8 @@ def test_count_refuses_negatives_fractions_and_text(answer):
 # --- yes_no ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answer", ["是", "是的", "有", "对", "y", "Y", "yes", "YES", "1", "是。", "１"])
+@pytest.mark.parametrize("answer", ["是", "是的", "有", "对", "y", "Y", "yes", "YES", "1",
+                                   "是。", "１"])
 def test_yes_no_yes(answer):
     assert v.yes_no(answer) is True
 
@@ -313,7 +315,8 @@ def test_text_refuses_over_max_len(answer):
     exc = refused(v.text, answer, label="账号名称", max_len=10)
     assert exc.code == "too_long"
     assert exc.params["max_len"] == 10
-    assert "账号名称" in exc.message and "10字以内" in exc.message and f"{len(answer)}字" in exc.message
+    assert ("账号名称" in exc.message and "10字以内" in exc.message
+            and f"{len(answer)}字" in exc.message)
 
 
 def test_too_long_renders_without_length():
@@ -323,7 +326,8 @@ def test_too_long_renders_without_length():
 # --- safety_events ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answer", ["无", "没有", "无安全事件", "none", "None", "n", "N", "否", "无。", " 无 "])
+@pytest.mark.parametrize("answer", ["无", "没有", "无安全事件", "none", "None", "n", "N", "否",
+                                   "无。", " 无 "])
 def test_safety_events_none(answer):
     assert v.safety_events(answer) == "无"
 
@@ -391,7 +395,8 @@ def test_password_refused_cites_article_13():
     Invalid("too_short", label="名称", max_len=10), Invalid("too_long", label="名称", max_len=10),
     Invalid("safety_events", value="x"), Invalid("password"),
     # Raised by handlers/forms/answers.py; their texts live in the same template.
-    Invalid("month", value="x"), Invalid("person", value="x"), Invalid("one_person", label="负责人"),
+    Invalid("month", value="x"), Invalid("person", value="x"),
+    Invalid("one_person", label="负责人"),
     Invalid("outsider_phone", value="x"), Invalid("no_accounts"),
     Invalid("account_other_dept", value="x"), Invalid("account", value="x"),
     Invalid("account_closed", value="x"),

@@ -87,7 +87,8 @@ class WeComActions:
         for m in self.emulator.inbox(userid):
             body = m["body"]
             if m["msgtype"] == "template_card":
-                rows = [f"{r.get('keyname')}：{r.get('value')}" for r in body.get("horizontal_content_list", [])]
+                rows = [f"{r.get('keyname')}：{r.get('value')}"
+                        for r in body.get("horizontal_content_list", [])]
                 shown.append("\n".join([body.get("main_title", {}).get("title", ""),
                                         body.get("main_title", {}).get("desc", ""),
                                         body.get("sub_title_text", ""), *rows]))

@@ -30,7 +30,10 @@ class TemplateCardAPI(BaseWeChatAPI):
 
     def update(self, agent_id: int, response_code: str, *, userids=None, atall=False,
                replace_name: str | None = None, card: dict | None = None) -> dict:
-        """Update a sent card for `userids` or all its recipients: grey button text or a new card."""
+        """Update a sent card for `userids` or all its recipients.
+
+        Either grey button text or a new card.
+        """
         data = {"agentid": agent_id, "response_code": response_code}
         if atall:
             data["atall"] = 1

@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 import time
+from xml.sax.saxutils import escape
 
 from wechatpy.enterprise import create_reply
 from wechatpy.utils import to_text
-from xml.sax.saxutils import escape
 
 PASSIVE_TEXT_LIMIT = 2048  # bytes of UTF-8 (doc 90241)
 

@@ -37,14 +37,16 @@ class DatabaseTokenStorage(SessionStorage):
         expires_at = utcnow() + timedelta(seconds=int(ttl)) if ttl else None
         with self.engine.begin() as conn:
             changed = conn.execute(
-                update(KeyValue).where(KeyValue.key == key).values(value=value, expires_at=expires_at)
+                update(KeyValue).where(KeyValue.key == key)
+                .values(value=value, expires_at=expires_at)
             ).rowcount
             if changed:
                 return
             try:
                 with conn.begin_nested():
                     conn.execute(
-                        KeyValue.__table__.insert().values(key=key, value=value, expires_at=expires_at)
+                        KeyValue.__table__.insert()
+                        .values(key=key, value=value, expires_at=expires_at)
                     )
             except IntegrityError:  # another worker inserted it first: last writer wins
                 conn.execute(

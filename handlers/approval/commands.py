@@ -87,7 +87,8 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
         return
     stage = stage_of(filing)
     if stage is None or ctx.userid not in approvers(ctx.session, filing, stage):
-        already = ctx.session.scalar(select(Decision.id).where(Decision.filing_id == filing.id).limit(1))
+        already = ctx.session.scalar(select(Decision.id)
+                                     .where(Decision.filing_id == filing.id).limit(1))
         if stage is None or already:
             return reply(ctx, d.lost_race(ctx, filing))
     if named:
@@ -103,7 +104,8 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
     if outcome.decided and rest and choice.asks_reason:
         ctx.send(sorted({filing.submitter} | ({*department_heads(ctx.session, filing.department_id)}
                                               if choice.key in ("fix", "fail") else set())),
-                 "approval/reason", filing=filing, reason=rest, decision=outcome_decision(ctx, filing),
+                 "approval/reason", filing=filing, reason=rest,
+                 decision=outcome_decision(ctx, filing),
                  decider=ctx.user.name, form=FORMS[filing.kind])
     reply(ctx, outcome)
 
@@ -123,7 +125,8 @@ def on_withdraw(ctx) -> None:
     if filing is None or filing.submitter != ctx.userid:
         ctx.reply("approval/not_yours", filing_id=filing_id)
         return
-    decided = ctx.session.scalar(select(Decision.id).where(Decision.filing_id == filing.id).limit(1))
+    decided = ctx.session.scalar(select(Decision.id)
+                                 .where(Decision.filing_id == filing.id).limit(1))
     stage = stage_of(filing)
     if decided or stage is None or filing.kind == "report":
         ctx.reply("approval/cannot_withdraw", filing=filing)
@@ -146,7 +149,8 @@ def on_withdraw(ctx) -> None:
 def on_todo(ctx) -> None:
     """待办: what waits for this user's decision, with fresh cards (old ones may be stale)."""
     waiting = [f for f in ctx.session.scalars(select(Filing).where(Filing.status.in_(
-        ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build"))).order_by(Filing.id))
+        ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")))
+        .order_by(Filing.id))
         if ctx.userid in approvers(ctx.session, f, stage_of(f))]
     for filing in waiting[:TODO_CARDS]:
         send_card(ctx, filing, stage_of(filing), [ctx.userid])

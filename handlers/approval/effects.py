@@ -88,13 +88,15 @@ def annual_fail(ctx, filing: Filing) -> None:
     set_account(ctx, filing.account_id, status="ordered_closed", filing=filing)
     case = Filing(kind="close", account_id=filing.account_id, department_id=filing.department_id,
                   submitter=ctx.userid, status="ordered",
-                  fields={"account": filing.fields["account"], "reason": f"{filing.fields['year']} 年度检查不合格，责令注销"},
+                  fields={"account": filing.fields["account"],
+                          "reason": f"{filing.fields['year']} 年度检查不合格，责令注销"},
                   created_at=ctx.clock.now(), updated_at=ctx.clock.now())
     ctx.session.add(case)
     ctx.session.flush()
     audit(ctx, case, "close:ordered", {}, {"status": "ordered"})
     heads = department_heads(ctx.session, filing.department_id)
-    ctx.send(sorted({*heads, filing.submitter}), "approval/ordered_closed", filing=filing, case=case)
+    ctx.send(sorted({*heads, filing.submitter}), "approval/ordered_closed",
+             filing=filing, case=case)
 
 
 def complete_ordered_cases(ctx, filing: Filing) -> None:
@@ -102,7 +104,8 @@ def complete_ordered_cases(ctx, filing: Filing) -> None:
     from sqlalchemy import select
 
     for case in ctx.session.scalars(select(Filing).where(
-            Filing.kind == "close", Filing.status == "ordered", Filing.account_id == filing.account_id)):
+            Filing.kind == "close", Filing.status == "ordered",
+            Filing.account_id == filing.account_id)):
         case.status, case.updated_at = "done", ctx.clock.now()
         audit(ctx, case, "close:done", {"status": "ordered"}, {"status": "done", "by": filing.id})
 

@@ -26,7 +26,8 @@ APPROVE = Choice("approve", "批准", "已批准")
 REJECT = Choice("reject", "驳回", "已驳回", style=2, asks_reason=True)
 
 DEPT = Stage("dept", "awaiting_dept", "部门确认", (
-    Choice("approve", "确认", "已确认"), Choice("reject", "退回", "已退回", style=2, asks_reason=True)))
+    Choice("approve", "确认", "已确认"),
+    Choice("reject", "退回", "已退回", style=2, asks_reason=True)))
 OFFICE = Stage("office", "awaiting_office", "党政办审核", (APPROVE, REJECT))
 ANNUAL_OFFICE = Stage("office", "awaiting_office", "年度审核", (
     Choice("pass", "合格", "合格"),
@@ -35,7 +36,8 @@ ANNUAL_OFFICE = Stage("office", "awaiting_office", "年度审核", (
 REPORT_TECH = Stage("tech", "awaiting_tech", "冒用举报核查", (
     Choice("handled", "已处理", "已处理"), Choice("genuine", "非冒用", "非冒用", style=2)))
 BUILD = Stage("build", "awaiting_build", "新建账号任务", (
-    Choice("built", "已开通", "已开通"), Choice("unable", "无法开通", "无法开通", style=2, asks_reason=True)))
+    Choice("built", "已开通", "已开通"),
+    Choice("unable", "无法开通", "无法开通", style=2, asks_reason=True)))
 
 
 def stage_of(filing) -> Stage | None:

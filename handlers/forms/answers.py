@@ -18,7 +18,8 @@ from models import Account, Department, Filing, Membership, User
 OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
 LIVE_ACCOUNT = ("pending", "active", "ordered_closed")
 SEPARATORS = re.compile(r"[、，,;；]+")
-MONTH = re.compile(r"^(\d{4})\s*(?:[-./年]\s*(\d{1,2})\s*(?:月)?)?(?:\s*[-./]?\s*(\d{1,2})\s*日?)?$")
+MONTH = re.compile(r"^(\d{4})\s*(?:[-./年]\s*(\d{1,2})\s*(?:月)?)?"
+                   r"(?:\s*[-./]?\s*(\d{1,2})\s*日?)?$")
 
 
 class NeedsChoice(Exception):
@@ -124,7 +125,8 @@ PHONE_TAIL = re.compile(r"^(.*?)[\s:：]*((?:\+?86)?[\d\- ]{7,}\d)$")
 
 
 def read_person(text: str, fc: FormContext) -> dict:
-    """A directory member by userid or name (with an optional phone), or an outsider with a phone."""
+    """A directory member by userid or name (with an optional phone),
+    or an outsider with a phone."""
     name, phone = text, None
     match = PHONE_TAIL.match(text)
     if match and match.group(1).strip():
@@ -138,7 +140,8 @@ def read_person(text: str, fc: FormContext) -> dict:
     if len(matches) == 1:
         return person(matches[0], phone)
     if len(matches) > 1:
-        options = [(f"{u.name}（{describe_member(session, u.userid)}）", person(u, phone)) for u in matches]
+        options = [(f"{u.name}（{describe_member(session, u.userid)}）", person(u, phone))
+                   for u in matches]
         raise NeedsChoice(f"通讯录中有 {len(matches)} 位“{name}”，请回复序号选择：", options)
     if not phone:
         raise v.Invalid("outsider_phone", value=name[:20])
@@ -191,7 +194,8 @@ def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
         upper = text.upper()
         chosen = next((a for a in accounts if (a.filing_no or "").upper() == upper), None)
         if chosen is None:
-            named = [a for a in accounts if a.name == text] or [a for a in accounts if text in a.name]
+            named = ([a for a in accounts if a.name == text]
+                     or [a for a in accounts if text in a.name])
             if len(named) > 1:
                 raise NeedsChoice("有多个账号符合，请回复序号选择：",
                                   [(describe_account(a), account_value(a)) for a in named])
@@ -224,7 +228,8 @@ def account_value(account: Account) -> dict:
 
 
 def describe_account(account: Account) -> str:
-    return f"{account.name}（{v.PLATFORM_NAMES.get(account.platform, account.platform)} · {account.filing_no or '未编号'}）"
+    return (f"{account.name}（{v.PLATFORM_NAMES.get(account.platform, account.platform)} · "
+            f"{account.filing_no or '未编号'}）")
 
 
 def account_start_year(fc: FormContext) -> int | None:
@@ -238,16 +243,20 @@ def account_start_year(fc: FormContext) -> int | None:
 
 # --- duplicates ----------------------------------------------------------------------------
 def check_not_registered(fc: FormContext, platform: str, external_id: str) -> None:
-    """登记 of an account already in the registry, or already waiting, is refused with its number."""
+    """登记 of an account already in the registry, or already waiting, is refused
+    with its number."""
     account = fc.session.scalar(select(Account).where(
         Account.platform == platform, Account.external_id == external_id,
         Account.status != "closed"))
     if account is not None:
-        raise v.Invalid("duplicate_account", name=account.name, number=account.filing_no or "待编号")
+        raise v.Invalid("duplicate_account", name=account.name,
+                        number=account.filing_no or "待编号")
     for filing in fc.session.scalars(select(Filing).where(
             Filing.kind == "register", Filing.status.in_(OPEN_STATUSES))):
-        if filing.fields.get("platform") == platform and filing.fields.get("external_id") == external_id:
-            raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""), number=f"#{filing.id}")
+        if (filing.fields.get("platform") == platform
+                and filing.fields.get("external_id") == external_id):
+            raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),
+                            number=f"#{filing.id}")
 
 
 def check_no_annual(fc: FormContext, year: int) -> None:

@@ -10,19 +10,23 @@ PLATFORM = Field("platform", "平台", "platform", "账号在哪个平台？")
 REGISTER = FormSpec("register", "登记", ("register",), "官方账号登记（附表1）", (
     PLATFORM,
     Field("name", "账号名称", "text", "账号名称是什么？（平台上显示的名字）", max_len=50),
-    Field("external_id", "账号ID", "account_id", "账号ID是什么？（微信号 / 微博UID或主页链接 / 其他平台的链接或账号）", max_len=200),
-    Field("homepage", "主页链接", "url", "账号主页链接？（http/https 开头）", optional=True, on_card=False),
+    Field("external_id", "账号ID", "account_id",
+          "账号ID是什么？（微信号 / 微博UID或主页链接 / 其他平台的链接或账号）", max_len=200),
+    Field("homepage", "主页链接", "url", "账号主页链接？（http/https 开头）",
+          optional=True, on_card=False),
     Field("leader", "负责人", "person", "责任部门负责人是谁？（姓名或企业微信账号，可附手机号）"),
     Field("admins", "管理员", "person", "账号管理员是谁？（姓名或企业微信账号，可附手机号）"),
     Field("purpose", "用途", "text", "账号主要用途？", optional=True, max_len=200),
-    Field("opened", "开通时间", "month", "账号开通时间？（如 2019-09 或 2019年9月）", optional=True),
+    Field("opened", "开通时间", "month", "账号开通时间？（如 2019-09 或 2019年9月）",
+          optional=True),
 ))
 
 APPLY = FormSpec("apply", "申请", ("apply",), "新建官方账号申请（附表2）", (
     PLATFORM,
     Field("name", "拟用名称", "text", "拟用的账号名称？", max_len=50),
     Field("reason", "申请理由", "text", "为什么需要新建这个账号？", max_len=500),
-    Field("positioning", "内容定位", "text", "账号的内容定位（发布哪些内容、面向谁）？", max_len=300),
+    Field("positioning", "内容定位", "text", "账号的内容定位（发布哪些内容、面向谁）？",
+          max_len=300),
     Field("leader", "负责人", "person", "责任部门负责人是谁？（姓名或企业微信账号，可附手机号）"),
     Field("admins", "管理员", "person", "账号管理员是谁？（姓名或企业微信账号，可附手机号）"),
 ))
@@ -42,7 +46,8 @@ ANNUAL = FormSpec("annual", "年检", ("annual", "review"), "年度检查报告�
     Field("review_rule", "审核制度", "yes_no", "信息发布前是否都经部门主要负责同志审核？（是/否）"),
     Field("dedicated", "专人管理", "yes_no", "是否明确专人负责日常管理和维护？（是/否）"),
     Field("incidents", "安全事件", "safety", "该年度有无信息安全事件？（无，或简述情况）"),
-    Field("remarks", "自查说明", "text", "其他自查说明？", optional=True, max_len=500, on_card=False),
+    Field("remarks", "自查说明", "text", "其他自查说明？", optional=True, max_len=500,
+          on_card=False),
 ))
 
 CLOSE = FormSpec("close", "注销", ("close",), "账号注销申请", (

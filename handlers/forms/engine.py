@@ -49,7 +49,8 @@ def start_annual_from_card(ctx) -> None:
 
     account_id = (ctx.message.key or "").split(":", 1)[-1]
     account = ctx.session.get(Account, int(account_id)) if account_id.isdigit() else None
-    member = account is not None and ctx.session.get(Membership, (ctx.userid, account.department_id))
+    member = account is not None and ctx.session.get(Membership,
+                                                     (ctx.userid, account.department_id))
     if not member:
         ctx.reply("approval/unknown_card")
         return
@@ -214,7 +215,8 @@ class Step:
         except v.Invalid as exc:
             return self.ask(field.name, error=exc.message)
         except a.NeedsChoice as choice:
-            remember(self.conv, step="choose", _choice={"for": field.name, "options": choice.options})
+            remember(self.conv, step="choose",
+                     _choice={"for": field.name, "options": choice.options})
             return self.ask_choice(choice.prompt, choice.options)
         self.store(field.name, value)
         self.advance()
@@ -255,12 +257,14 @@ class Step:
         self.ask(field.name)
 
     def merge(self, text: str) -> None:
-        """The form's command again mid-form: take any `字段：值` lines, else repeat the question."""
+        """The form's command again mid-form: take any `字段：值` lines,
+        else repeat the question."""
         raw, unknown, stray = parse_lines(self.form, text.splitlines()[1:])
         if not raw:
             return self.repeat(error=f"您正在填写“{self.form.title}”。")
         if unknown or stray:
-            self.notes.append(("unknown_labels", {"labels": unknown, "stray": stray[:3], "form": self.form}))
+            self.notes.append(("unknown_labels",
+                               {"labels": unknown, "stray": stray[:3], "form": self.form}))
         remember(self.conv, _raw={**self.answers.get("_raw", {}), **raw}, _oneshot=True,
                  _failed=[n for n in self.answers.get("_failed", []) if n not in raw],
                  _edit=False, _choice=None)
@@ -303,7 +307,8 @@ class Step:
                 self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
                 remember(self.conv, _failed=[*self.answers.get("_failed", []), field.name])
             except a.NeedsChoice as choice:
-                remember(self.conv, step="choose", _choice={"for": field.name, "options": choice.options})
+                remember(self.conv, step="choose",
+                         _choice={"for": field.name, "options": choice.options})
                 return self.ask_choice(choice.prompt, choice.options)
         if self.answers.get("_oneshot"):
             self.fill_defaults()
@@ -329,7 +334,8 @@ class Step:
                 try:  # the default year still has to pass the duplicate and start-year checks
                     value = a.read(field, str(value), self.form, self.fc())
                 except v.Invalid as exc:
-                    self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
+                    self.notes.append(("field_error",
+                                       {"label": field.label, "message": exc.message}))
                     continue
             self.store(field.name, value)
 

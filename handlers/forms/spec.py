@@ -13,7 +13,9 @@ from dataclasses import dataclass
 class Field:
     name: str  # key in Filing.fields
     label: str  # exact label of the one-shot form and the printed form
-    kind: str  # platform | account_id | url | phone | year | count | yes_no | text | person | account | safety | month
+    # kind: platform | account_id | url | phone | year | count | yes_no | text | person | account
+    # | safety | month
+    kind: str
     question: str  # what the bot asks, step by step
     optional: bool = False
     max_len: int = 100

@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 18:03:49.657158
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0001'
 down_revision = None
@@ -66,7 +66,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedup_key')
     )
     with op.batch_alter_table('inboundevent', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_inboundevent_received_at'), ['received_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inboundevent_received_at'), ['received_at'],
+                              unique=False)
 
     op.create_table('keyvalue',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -81,7 +82,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('userid', 'department_id')
     )
     with op.batch_alter_table('membership', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_membership_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_membership_department_id'), ['department_id'],
+                              unique=False)
 
     op.create_table('outboxmessage',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -102,7 +104,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedup_key')
     )
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outboxmessage_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outboxmessage_next_attempt_at'), ['next_attempt_at'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_outboxmessage_status'), ['status'], unique=False)
 
     op.create_table('remindersent',
@@ -175,7 +178,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('platform', 'external_id')
     )
     with op.batch_alter_table('account', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_account_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_account_department_id'), ['department_id'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_account_status'), ['status'], unique=False)
 
     op.create_table('filing',
@@ -195,7 +199,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('filing', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_filing_account_id'), ['account_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_filing_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_filing_department_id'), ['department_id'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_filing_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_filing_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_filing_submitter'), ['submitter'], unique=False)

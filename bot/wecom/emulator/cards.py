@@ -28,7 +28,8 @@ def validate_card(card: dict) -> None:
         raise CardError(40058, "invalid template_card.card_type")
     task_id = card.get("task_id")
     if card["card_type"] in INTERACTIVE or "action_menu" in card:
-        # 42014: "taskid has existed or empty or exceed max len" (task_id: digits, letters, _-@, ≤128 bytes)
+        # 42014: "taskid has existed or empty or exceed max len"
+        # (task_id: digits, letters, _-@, ≤128 bytes)
         if not task_id or len(str(task_id).encode()) > 128 or not TASK_ID.fullmatch(str(task_id)):
             raise CardError(42014, "invalid task_id: empty, over 128 bytes or bad characters")
     if card["card_type"] == "button_interaction":

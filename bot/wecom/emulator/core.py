@@ -1,4 +1,7 @@
-"""The emulator's WeCom side: tokens, sending, card updates and the directory, as WeCom does them."""
+"""The emulator's WeCom side.
+
+Tokens, sending, card updates and the directory, as WeCom does them.
+"""
 
 from __future__ import annotations
 
@@ -147,7 +150,8 @@ class Emulator:
                     raise ApiError(exc.errcode, exc.errmsg) from None
                 task_id = content.get("task_id")
                 if task_id:
-                    if conn.execute(select(tasks.c.task_id).where(tasks.c.task_id == task_id)).first():
+                    if conn.execute(select(tasks.c.task_id)
+                                    .where(tasks.c.task_id == task_id)).first():
                         raise ApiError(42014, "taskid has existed")
                     conn.execute(insert(tasks).values(task_id=task_id, card=content,
                                                       recipients=valid, created_at=now))

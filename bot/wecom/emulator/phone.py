@@ -66,7 +66,8 @@ class Delivery:
     @property
     def text(self) -> str | None:
         """Content of a passive text reply."""
-        return self.reply.get("Content") if self.reply and self.reply.get("MsgType") == "text" else None
+        return (self.reply.get("Content")
+                if self.reply and self.reply.get("MsgType") == "text" else None)
 
 
 class Phone:

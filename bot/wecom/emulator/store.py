@@ -7,7 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import (
-    JSON, Column, Float, Integer, MetaData, String, Table, Text, create_engine, event,
+    JSON,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
 )
 
 metadata = MetaData()
