@@ -1,0 +1,146 @@
+"""Answering one inbound message or event: the sender, the handler's transaction, the dedup key.
+
+Protocol: 接收消息与事件 (doc 90238: WeCom retries a callback not answered within 5 s),
+被动回复 (doc 90241). The durable write comes before the answer: the inbound key, the state
+change and the outbox rows are committed in one transaction, then the passive reply is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy.exc import IntegrityError
+
+from bot import directory
+from bot.context import Ctx, Sender
+from bot.direct_sql import DirectStatement
+from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
+from handlers.approval.prompts import PROMPT_PREFIX
+from models import Conversation, InboundEvent, KeyValue, User
+
+log = logging.getLogger(__name__)
+
+
+def dedup_key(message) -> str:
+    """MsgId for messages; sender + CreateTime + event + key/TaskId for events (doc 90238)."""
+    if message.type != "event":
+        return f"msg:{message.id}"
+    raw = message._data
+    return ":".join(str(part) for part in (
+        "evt", message.source, raw.get("CreateTime", ""), raw.get("Event", ""),
+        raw.get("EventKey", "") or "", raw.get("TaskId", "") or "",
+    ))
+
+
+def handle(message) -> str:
+    """Answer a message or event; return the plaintext reply XML ('' for none).
+
+    The sender is read outside any write transaction: most messages (帮助, a new command)
+    change nothing but the inbound key, and SQLite's write lock is held only for writing."""
+    app = current_app._get_current_object()
+    connections = app.extensions["filingbot.callback_connections"]
+    with connections.connect() as conn:
+        sender = load_sender(conn, message.source)
+        if sender is not None and not directory.needs_lookup(sender):
+            return answer(app, conn, sender, message)
+    # First contact, or a stale cache: ask WeCom (user/get) holding no database connection, so
+    # that no thread waits for a second connection while holding one.
+    directory.ensure_user(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],
+                          message.source)
+    with connections.connect() as conn:
+        return answer(app, conn, load_sender(conn, message.source), message)
+
+
+def answer(app, conn, sender: Sender, message) -> str:
+    """Route and commit in one transaction; return the plaintext reply XML ('' for none).
+
+    The inbound key is inserted with the reply at the end of the transaction: a retry of a
+    callback already handled fails on its unique key, its work is rolled back, and it gets the
+    stored reply (no second effect). Retries are rare, so the common path pays one INSERT."""
+    key = dedup_key(message)
+    if sender.has_conversation or sender.has_question:
+        # State will be read and changed: take the write transaction now and read the sender
+        # again inside it.
+        conn.begin()
+        sender = load_sender(conn, message.source)
+    ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
+              clock=app.extensions["filingbot.clock"], user=sender, message=message)
+    try:
+        app.extensions["filingbot.router"].dispatch(ctx)
+        reply_xml = render_reply(ctx, message)
+        ctx.flush()
+    except Exception:
+        # A bug must not become a 500, which WeCom would retry three times: keep the inbound
+        # key with an apology so retries get the same answer.
+        log.exception("handler failed for %s", key)
+        ctx.close()
+        conn.rollback()
+        ctx = Ctx(connection=conn, settings=ctx.settings, clock=ctx.clock, user=sender,
+                  message=message)
+        ctx.reply("error")
+        reply_xml = render_reply(ctx, message)
+        ctx.flush()
+    inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
+               "received_at": ctx.clock.now()}
+    try:
+        if conn.in_transaction():  # the handler wrote: the key joins its transaction
+            INSERT_INBOUND.execute(conn, inbound)
+            conn.commit()
+        else:  # nothing else to write (帮助, a question answered from the database)
+            INSERT_INBOUND.execute_and_commit(conn, inbound)
+    except IntegrityError:
+        conn.rollback()
+        stored = STORED_REPLY.first(conn, {"key": key})
+        log.info("duplicate callback %s answered from the stored reply", key)
+        return (stored and stored[0]) or ""
+    finally:
+        ctx.close()
+    if ctx.enqueued:
+        app.extensions["filingbot.dispatcher_thread"].notify()
+    return reply_xml
+
+
+# Built once: every callback runs these, and building a statement costs more than running it.
+# They go straight to the driver (bot.direct_sql).
+SENDER_QUERY = DirectStatement(
+    select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
+           KeyValue.key)
+    .outerjoin(Conversation, Conversation.userid == User.userid)
+    .outerjoin(KeyValue, KeyValue.key == literal(PROMPT_PREFIX) + User.userid)
+    .where(User.userid == bindparam("userid"))
+)
+INSERT_INBOUND = DirectStatement(insert(InboundEvent).values(
+    dedup_key=bindparam("dedup_key"), userid=bindparam("userid"), reply=bindparam("reply"),
+    received_at=bindparam("received_at", type_=InboundEvent.__table__.c.received_at.type),
+))
+STORED_REPLY = DirectStatement(
+    select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key")))
+
+
+def load_sender(conn, userid: str) -> Sender | None:
+    """The sender's cached name, and whether a form is open or a question asked, in one query."""
+    row = SENDER_QUERY.first(conn, {"userid": userid})
+    return Sender(*row[:4], has_conversation=row[4] is not None,
+                  has_question=row[5] is not None) if row else None
+
+
+def render_reply(ctx: Ctx, message) -> str:
+    """The passive reply; text over 2048 bytes goes through the outbox in several parts.
+
+    A card tap may only be answered passively with a card update (doc 90241), so any text
+    for it goes through the outbox."""
+    is_card_event = message.type == "event" and message.event.startswith("template_card")
+    if ctx.reply_button is not None or is_card_event:
+        if ctx.reply_text:
+            for part in split_utf8(ctx.reply_text):
+                ctx.send([ctx.userid], "raw", text=part)
+        return update_button_reply_xml(ctx.reply_button, message) if ctx.reply_button else ""
+    if not ctx.reply_text:
+        return ""
+    if fits_passive(ctx.reply_text):
+        return text_reply_xml(ctx.reply_text, message)
+    for part in split_utf8(ctx.reply_text):
+        ctx.send([ctx.userid], "raw", text=part)
+    return ""
