@@ -7,6 +7,9 @@ States of a Conversation row (`step`):
     confirm     – summary shown: 确认 / 修改 <字段> / 取消
     abandon     – a new form command arrived mid-form: abandon the current one? 是/否
 A form idle for 30 minutes expires; the next message says so.
+
+Layout: this module routes messages and starts forms; a Step (steps.py, with its edits.py and
+prompts.py mixins) does one message's work; state.py holds the reserved words and `remember`.
 """
 
 from __future__ import annotations
@@ -18,23 +21,14 @@ from sqlalchemy import select
 from bot.directory import departments_of
 from bot.render import render_text
 from bot.router import first_word
-from handlers.forms import answers as a
-from handlers.forms import validators as v
 from handlers.forms.catalog import FORMS, form_for_command
 from handlers.forms.oneshot import blank_template, parse_lines
 from handlers.forms.spec import FormSpec
-from handlers.forms.submit import submit
+from handlers.forms.state import CANCEL, FORM_WORDS, remember
+from handlers.forms.steps import Step
 from models import Conversation
 
 IDLE_LIMIT = timedelta(minutes=30)
-CANCEL = ("取消", "cancel", "退出")
-BACK = ("返回", "back", "上一步")
-SKIP = ("跳过", "skip")
-CONFIRM = ("确认", "提交", "confirm", "ok")
-EDIT = ("修改", "edit")
-FORM_WORDS = CANCEL + BACK + SKIP + CONFIRM + EDIT  # the engine's own words while a form is open
-YES = ("是", "好", "y", "yes", "确定", "放弃")
-NO = ("否", "不", "n", "no", "继续")
 
 
 def register(router) -> None:
@@ -114,15 +108,6 @@ def load(ctx) -> Conversation | None:
         select(Conversation).where(Conversation.userid == ctx.userid).with_for_update())
 
 
-def remember(conv: Conversation, step: str | None = None, **meta) -> None:
-    """Store the step and meta keys; JSON columns need a new dict to be seen as changed."""
-    answers = dict(conv.answers)
-    answers.update(meta)
-    conv.answers = answers
-    if step is not None:
-        conv.step = step
-
-
 def start(ctx, form: FormSpec, text: str, department_id: int | None = None) -> None:
     """Begin `form`: the blank template, a one-shot form, or the first question."""
     lines = text.splitlines()
@@ -154,238 +139,3 @@ def start(ctx, form: FormSpec, text: str, department_id: int | None = None) -> N
             return
         remember(conv, _dept=departments[0].id)
     step.advance()
-
-
-class Step:
-    """One message's worth of work on a conversation."""
-
-    def __init__(self, ctx, conv: Conversation):
-        self.ctx, self.conv = ctx, conv
-        self.form = FORMS[conv.kind]
-        self.notes: list[tuple[str, dict]] = []  # (template code, params) shown before the question
-        conv.updated_at = ctx.clock.now()
-
-    @property
-    def answers(self) -> dict:
-        return self.conv.answers
-
-    def fc(self) -> a.FormContext:
-        values = {k: val for k, val in self.answers.items() if not k.startswith("_")}
-        return a.FormContext(session=self.ctx.session, userid=self.ctx.userid,
-                             department_id=self.answers.get("_dept"),
-                             today=self.ctx.clock.local_now().date(), answers=values)
-
-    # --- dispatch on the current step ----------------------------------------------------
-    def handle(self, text: str) -> None:
-        step = self.conv.step
-        if step == "abandon":
-            return self.on_abandon(text)
-        if text.lower() in BACK:
-            return self.back()
-        if first_word(text) in EDIT and step not in ("department", "choose"):
-            return self.edit(text)
-        if step in ("department", "choose"):
-            return self.on_choice(text)
-        if step == "confirm":
-            return self.on_confirm(text)
-        return self.on_answer(self.form.field(step), text)
-
-    def on_abandon(self, text: str) -> None:
-        pending, resume = self.answers.get("_pending", ""), self.answers.get("_resume", "")
-        if text.lower() in YES:
-            self.ctx.session.delete(self.conv)
-            self.ctx.session.flush()
-            start(self.ctx, form_for_command(first_word(pending)), pending)
-        elif text.lower() in NO:
-            remember(self.conv, step=resume)
-            self.repeat()
-        else:
-            self.ctx.reply("forms/abandon", current=self.form.title,
-                           new=form_for_command(first_word(pending)).title)
-
-    def on_answer(self, field, text: str) -> None:
-        if text.lower() in SKIP and not field.optional:
-            return self.ask(field.name, error=f"“{field.label}”是必填项，不能跳过。")
-        if text.lower() in SKIP + ("无",) and field.optional:
-            remember(self.conv, _skipped=[*self.answers.get("_skipped", []), field.name],
-                     _history=[*self.answers.get("_history", []), field.name])
-            return self.advance()
-        try:
-            value = a.read(field, text, self.form, self.fc())
-        except v.Invalid as exc:
-            return self.ask(field.name, error=exc.message)
-        except a.NeedsChoice as choice:
-            remember(self.conv, step="choose",
-                     _choice={"for": field.name, "options": choice.options})
-            return self.ask_choice(choice.prompt, choice.options)
-        self.store(field.name, value)
-        self.advance()
-
-    def on_choice(self, text: str) -> None:
-        choice = self.answers.get("_choice") or {}
-        options = choice.get("options", [])
-        if not (text.isdigit() and 1 <= int(text) <= len(options)):
-            return self.ask_choice("请回复列表中的序号（或发送“取消”）：", options)
-        value = options[int(text) - 1][1]
-        target = choice["for"]
-        remember(self.conv, _choice=None)
-        if target == "_dept":
-            remember(self.conv, _dept=value)
-        else:
-            self.store(target, value)
-        self.advance()
-
-    def on_confirm(self, text: str) -> None:
-        if text.lower() in CONFIRM:
-            problem = submit_problem(self.form, self.answers)
-            if problem:
-                return self.summary(error=problem)
-            filing = submit(self.ctx, self.form, self.conv)
-            self.ctx.session.delete(self.conv)
-            self.ctx.reply("forms/submitted", form=self.form, filing=filing)
-            return
-        self.summary(error="请回复“确认”提交，或“修改 字段名”“取消”。")
-
-    def edit(self, text: str) -> None:
-        """修改 <字段>: ask that field again, then come back to the summary (or carry on)."""
-        label = text[len(first_word(text)):].strip().lstrip(":：")
-        field = self.form.by_label(label)
-        if field is None:
-            message = "请发送“修改 字段名”，可修改：" + "、".join(f.label for f in self.form.fields)
-            return self.repeat(error=message)
-        remember(self.conv, step=field.name, _edit=self.conv.step == "confirm")
-        self.ask(field.name)
-
-    def merge(self, text: str) -> None:
-        """The form's command again mid-form: take any `字段：值` lines,
-        else repeat the question."""
-        raw, unknown, stray = parse_lines(self.form, text.splitlines()[1:])
-        if not raw:
-            return self.repeat(error=f"您正在填写“{self.form.title}”。")
-        if unknown or stray:
-            self.notes.append(("unknown_labels",
-                               {"labels": unknown, "stray": stray[:3], "form": self.form}))
-        remember(self.conv, _raw={**self.answers.get("_raw", {}), **raw}, _oneshot=True,
-                 _failed=[n for n in self.answers.get("_failed", []) if n not in raw],
-                 _edit=False, _choice=None)
-        self.advance()
-
-    def back(self) -> None:
-        history = list(self.answers.get("_history", []))
-        if not history:
-            return self.repeat(error="已经是第一个问题了。")
-        previous = history.pop()
-        answers = dict(self.answers)
-        answers["_history"] = history
-        answers["_skipped"] = [n for n in answers.get("_skipped", []) if n != previous]
-        answers.pop(previous, None)
-        answers["_raw"] = {k: val for k, val in answers.get("_raw", {}).items() if k != previous}
-        answers["_edit"] = False
-        self.conv.answers = answers
-        self.conv.step = previous
-        self.ask(previous)
-
-    # --- moving on -------------------------------------------------------------------------
-    def store(self, name: str, value) -> None:
-        history = [n for n in self.answers.get("_history", []) if n != name] + [name]
-        remember(self.conv, **{name: value}, _history=history)
-
-    def advance(self) -> None:
-        """Read pending one-shot values, then ask the next question or show the summary."""
-        if self.answers.get("_edit"):
-            remember(self.conv, _edit=False)
-            return self.summary()
-        raw = dict(self.answers.get("_raw", {}))
-        for field in self.form.fields:
-            if field.name not in raw:
-                continue
-            text = raw.pop(field.name)
-            remember(self.conv, _raw=raw)
-            try:
-                self.store(field.name, a.read(field, text, self.form, self.fc()))
-            except v.Invalid as exc:
-                self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
-                remember(self.conv, _failed=[*self.answers.get("_failed", []), field.name])
-            except a.NeedsChoice as choice:
-                remember(self.conv, step="choose",
-                         _choice={"for": field.name, "options": choice.options})
-                return self.ask_choice(choice.prompt, choice.options)
-        if self.answers.get("_oneshot"):
-            self.fill_defaults()
-            pending = self.form.missing(self.answers)
-        else:
-            pending = self.form.unasked(self.answers, self.answers.get("_skipped", []))
-        if pending:
-            self.conv.step = pending[0].name
-            return self.ask(pending[0].name)
-        self.summary()
-
-    def fill_defaults(self) -> None:
-        """One-shot forms: 负责人, 管理员 and 年度 take their defaults, checked like answers."""
-        failed = self.answers.get("_failed", [])
-        for field in self.form.fields:
-            if field.name in self.answers or field.name not in ("leader", "admins", "year") \
-                    or field.name in failed:  # the user gave a bad value: ask, don't guess
-                continue
-            value = a.default_value(field, self.fc())
-            if value is None:
-                continue
-            if field.kind == "year":
-                try:  # the default year still has to pass the duplicate and start-year checks
-                    value = a.read(field, str(value), self.form, self.fc())
-                except v.Invalid as exc:
-                    self.notes.append(("field_error",
-                                       {"label": field.label, "message": exc.message}))
-                    continue
-            self.store(field.name, value)
-
-    def repeat(self, error: str | None = None) -> None:
-        """Ask the current question (or show the summary) again."""
-        step = self.conv.step
-        if step == "confirm":
-            return self.summary(error=error)
-        if step in ("department", "choose"):
-            choice = self.answers.get("_choice") or {}
-            return self.ask_choice("请回复序号选择：", choice.get("options", []))
-        self.ask(step, error=error)
-
-    # --- what the user sees ----------------------------------------------------------------
-    def ask(self, name: str, error: str | None = None) -> None:
-        field = self.form.field(name)
-        fc = self.fc()
-        choices = []
-        if field.kind == "platform":
-            choices = [label for _, label in v.PLATFORMS]
-        elif field.kind == "account":
-            choices = [a.describe_account(acc) for acc in a.department_accounts(fc)]
-            if not choices:  # nothing to change, review or close: say so and end the form
-                self.ctx.session.delete(self.conv)
-                self.ctx.reply("raw", text=v.Invalid("no_accounts").message)
-                return
-        default = a.default_value(field, fc) if field.kind in ("person", "year") else None
-        position = [f.name for f in self.form.fields].index(name) + 1
-        self.ctx.reply("forms/ask", form=self.form, field=field, position=position,
-                       total=len(self.form.fields), choices=choices, error=error,
-                       default=a.show(field, default) if default is not None else None,
-                       notes=self.rendered_notes())
-
-    def ask_choice(self, prompt: str, options: list) -> None:
-        self.ctx.reply("forms/choose", prompt=prompt, options=[o[0] for o in options],
-                       notes=self.rendered_notes())
-
-    def summary(self, error: str | None = None) -> None:
-        self.conv.step = "confirm"
-        rows = [(f.label, a.show(f, self.answers.get(f.name))) for f in self.form.fields
-                if f.name in self.answers or not f.optional]
-        self.ctx.reply("forms/summary", form=self.form, rows=rows, error=error,
-                       notes=self.rendered_notes())
-
-    def rendered_notes(self) -> list[tuple[str, dict]]:
-        return self.notes
-
-
-def submit_problem(form: FormSpec, answers: dict) -> str | None:
-    """A cross-field rule the summary must satisfy before submitting (None when fine)."""
-    if form.kind == "change" and "new_leader" not in answers and "new_admins" not in answers:
-        return "新负责人和新管理员至少需要填写一项，请发送“修改 新负责人”或“修改 新管理员”。"
-    return None

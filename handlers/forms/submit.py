@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.roles import department_heads
 from handlers.approval import routing
+from handlers.forms.spec import FormSpec
 from models import Account, AuditLog, Filing
 
 
@@ -77,3 +78,10 @@ def impersonation_suspected(ctx, fields: dict) -> bool:
     registered = ctx.session.scalar(select(Account.id).where(
         Account.name == name, Account.status.in_(("active", "pending"))))
     return registered is None
+
+
+def submit_problem(form: FormSpec, answers: dict) -> str | None:
+    """A cross-field rule the summary must satisfy before submitting (None when fine)."""
+    if form.kind == "change" and "new_leader" not in answers and "new_admins" not in answers:
+        return "新负责人和新管理员至少需要填写一项，请发送“修改 新负责人”或“修改 新管理员”。"
+    return None

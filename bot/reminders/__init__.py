@@ -1,0 +1,17 @@
+"""Reminders that run themselves (SPEC §6): the annual review campaign, the office's weekly
+digest and final report, and nudges for approvals left waiting.
+
+`run(app, today)` computes what is due on `today` and queues it. Every reminder is a
+ReminderSent row under a unique (kind, target, period, seq) key, inserted with ON CONFLICT DO
+NOTHING … RETURNING: only the rows this run inserted get outbox messages, so a second run the
+same day, or a second process at the same time, queues nothing twice.
+
+Modules: `common` (constants, Planned, JobCtx), `plan` (what is due), `admin_drift` (变更 requests),
+`delivery` (record keys, queue messages), `report` (progress, describe), `daily` (run)."""
+
+from bot.reminders.admin_drift import check_drift
+from bot.reminders.common import due_time, review_window
+from bot.reminders.daily import run
+from bot.reminders.report import describe, progress
+
+__all__ = ["check_drift", "describe", "due_time", "progress", "review_window", "run"]

@@ -1,0 +1,32 @@
+"""The daily run: plan what is due on a day, record its keys and queue the messages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from bot.reminders.common import JobCtx
+from bot.reminders.delivery import deliver, record
+from bot.reminders.plan import campaign, digests, nudges
+
+
+def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
+    """Queue everything due on `today`; return what was queued (nothing on a dry run).
+
+    `clock` says what "now" is for deciding what is due (`reminders run --today`); the
+    messages themselves are queued at the app's real time, so they go out at once."""
+    as_of = clock or app.extensions["filingbot.clock"]
+    settings = app.config["SETTINGS"]
+    with Session(app.extensions["filingbot.engine"]) as session:
+        job = JobCtx(session, settings, app.extensions["filingbot.clock"], as_of=as_of)
+        planned = [*campaign(session, settings, today), *digests(session, settings, today),
+                   *nudges(session, as_of, today)]
+        inserted = record(session, planned, today) if not dry_run else planned
+        report = deliver(job, inserted, today)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    report["dry_run"] = dry_run
+    return report

@@ -1,0 +1,108 @@
+"""Recording and queueing: insert each reminder's unique key, then turn the reminders this run
+inserted into outbox messages (texts, the annual card, nudges)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot import outbox
+from bot.reminders.common import JobCtx, Planned, review_window
+from bot.reminders.report import progress
+from models import Card, Filing, ReminderSent
+
+
+def record(session, planned: list[Planned], today: date) -> list[Planned]:
+    """Insert the keys; return only the reminders this call inserted."""
+    if not planned:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"kind": p.kind, "target": p.target, "period": p.period, "seq": p.seq,
+             "sent_on": today, "recipients": p.recipients,
+             "created_at": datetime.now(timezone.utc)} for p in planned]
+    # One compiled statement, executed for many parameter sets ("insertmanyvalues"): far
+    # cheaper than compiling a single INSERT with tens of thousands of bound values.
+    statement = (insert(ReminderSent)
+                 .on_conflict_do_nothing(index_elements=["kind", "target", "period", "seq"])
+                 .returning(ReminderSent.kind, ReminderSent.target, ReminderSent.period,
+                            ReminderSent.seq))
+    inserted = {tuple(r) for r in session.execute(statement, rows).all()}
+    return [p for p in planned if (p.kind, p.target, p.period, p.seq) in inserted]
+
+
+def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
+    """Outbox messages for the reminders due: one message per person, listing their accounts."""
+    by_kind = defaultdict(list)
+    for p in due:
+        by_kind[p.kind].append(p)
+    report = {kind: len(items) for kind, items in by_kind.items()}
+    start, end = review_window(job.settings, today.year)
+    last_week = end - today < timedelta(days=7) and today <= end
+    per_admin, per_head = defaultdict(list), defaultdict(list)
+    for p in by_kind["annual"]:
+        for userid in p.data["admins"]:
+            per_admin[userid].append(p.data["account"] | {"seq": p.seq})
+        for userid in p.data["heads"]:
+            per_head[userid].append(p.data["account"] | {"seq": p.seq})
+    for userid, accounts in per_admin.items():
+        if len(accounts) <= CARD_BUTTONS:  # a card whose buttons start the 年检 form
+            annual_card(job, userid, accounts, today, last_week, end)
+        else:
+            job.send([userid], "reminders/annual", accounts=accounts, year=today.year - 1,
+                     last_week=last_week, end=end)
+    for userid, accounts in per_head.items():
+        job.send([userid], "reminders/escalation", accounts=accounts, year=today.year - 1, end=end)
+    zero_heads = sorted({u for p in by_kind["zero"] for u in p.recipients})
+    if zero_heads:  # the same text for everyone: one message, batched by the outbox
+        job.send(zero_heads, "reminders/zero", year=today.year - 1, end=end)
+    for p in by_kind["digest"] + by_kind["final"]:
+        job.send(p.recipients, "reminders/digest", **progress(job.session, p.data["year"]),
+                 final=p.data["final"], year=p.data["year"], today=today, end=end)
+    for p in by_kind["nudge"]:
+        nudge(job, p)
+    report["messages"] = job.enqueued
+    return report
+
+
+CARD_BUTTONS = 5  # a button_interaction card holds at most 6 buttons (doc 90236)
+
+
+def annual_card(job: JobCtx, userid: str, accounts: list[dict], today: date, last_week: bool,
+                end: date) -> None:
+    """The annual reminder as a card: one button per account starts its 年检 form."""
+    import secrets
+
+    from bot.render import render_card
+    from models import Card
+
+    task_id = f"annual-{today:%Y%m%d}-{secrets.token_hex(6)}"
+    card = render_card("annual_reminder", task_id=task_id, accounts=accounts, year=today.year - 1,
+                       last_week=last_week, end=end)
+    job.session.add(Card(task_id=task_id, stage="reminder", recipients=[userid],
+                         created_at=job.clock.now()))
+    outbox.enqueue_card(job.session, [userid], card, now=job.clock.now(), automatic=True)
+    job.enqueued += 1
+
+
+def nudge(job: JobCtx, p: Planned) -> None:
+    """Remind the approvers; re-send the card when its response code can no longer update."""
+    from handlers.approval.routing import RESPONSE_CODE_LIFE, send_card
+    from handlers.approval.stages import stage_of
+
+    filing = job.session.get(Filing, p.data["filing_id"])
+    stage = stage_of(filing)
+    card = job.session.scalar(select(Card).where(Card.filing_id == filing.id,
+                                                 Card.stage == stage.name,
+                                                 Card.closed_text.is_(None))
+                              .order_by(Card.id.desc()).limit(1))
+    now = (job.as_of or job.clock).now()
+    fresh = card is not None and card.response_code_at is not None \
+        and now - card.response_code_at < RESPONSE_CODE_LIFE
+    job.send(p.recipients, "reminders/nudge", filing=filing, stage=stage, days=(
+        now - filing.updated_at).days, resend=not fresh)
+    if not fresh:
+        send_card(job, filing, stage, p.recipients)

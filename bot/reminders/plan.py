@@ -1,0 +1,140 @@
+"""What is due on a day: the annual review campaign, the office's digests and approval nudges,
+each as a list of Planned reminders (nothing is written here)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import func, select
+
+from bot.reminders.common import (
+    DIGEST_WEEKDAY,
+    DONE_STATUSES,
+    ESCALATE_FROM,
+    NUDGE_AFTER,
+    NUDGE_EVERY,
+    NUDGE_MAX,
+    REMIND_EVERY,
+    WAITING,
+    Planned,
+    review_window,
+)
+from bot.roles import holders
+from models import Account, Filing, Membership, ReminderSent, User, ZeroReport
+
+
+def campaign(session, settings, today: date) -> list[Planned]:
+    """Annual review (art. 7) for last year: every active account without a 年检 for it."""
+    start, end = review_window(settings, today.year)
+    if not start <= today <= end:
+        return []
+    year = today.year - 1
+    period = str(year)
+    reviewed = reviewed_accounts(session, year)
+    last = dict(session.execute(
+        select(ReminderSent.target, func.max(ReminderSent.seq))
+        .where(ReminderSent.kind == "annual", ReminderSent.period == period)
+        .group_by(ReminderSent.target)).all())
+    last_on = dict(session.execute(
+        select(ReminderSent.target, func.max(ReminderSent.sent_on))
+        .where(ReminderSent.kind == "annual", ReminderSent.period == period)
+        .group_by(ReminderSent.target)).all())
+    heads = department_heads_map(session)
+    active = active_userids(session)
+    planned = []
+    for account in session.execute(select(
+            Account.id, Account.name, Account.filing_no, Account.department_id,
+            Account.admin_userids, Account.platform).where(Account.status == "active")).all():
+        if account.id in reviewed:
+            continue
+        target = str(account.id)
+        sent_on = last_on.get(target)
+        if sent_on is not None and today - sent_on < REMIND_EVERY:
+            continue
+        seq = last.get(target, 0) + 1
+        admins = [u for u in (account.admin_userids or []) if u in active]
+        dept_heads = heads.get(account.department_id, [])
+        recipients = admins or dept_heads
+        escalate = dept_heads if seq >= ESCALATE_FROM else []
+        planned.append(Planned("annual", target, period, seq,
+                               sorted(set(recipients) | set(escalate)), {
+            "account": {"id": account.id, "name": account.name, "filing_no": account.filing_no},
+            "admins": recipients, "heads": escalate, "department_id": account.department_id}))
+    zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
+    with_accounts = set(session.scalars(select(Account.department_id)
+                                        .where(Account.status == "active")))
+    zero_last = dict(session.execute(
+        select(ReminderSent.target, func.max(ReminderSent.seq))
+        .where(ReminderSent.kind == "zero", ReminderSent.period == period)
+        .group_by(ReminderSent.target)).all())
+    for dept_id, dept_heads in heads.items():
+        if dept_id in with_accounts or dept_id in zero or zero_last.get(str(dept_id), 0) >= 1:
+            continue
+        planned.append(Planned("zero", str(dept_id), period, 1, dept_heads, {"year": year}))
+    return planned
+
+
+def reviewed_accounts(session, year: int) -> set[int]:
+    """Accounts with a 年检 for `year` approved or on its way."""
+    rows = session.execute(select(Filing.account_id, Filing.fields).where(
+        Filing.kind == "annual", Filing.status.in_(DONE_STATUSES))).all()
+    reviewed = {account_id for account_id, fields in rows if fields.get("year") == year}
+    reviewed |= set(session.scalars(select(Account.id).where(Account.last_review_year >= year)))
+    return reviewed
+
+
+def department_heads_map(session) -> dict[int, list[str]]:
+    heads = defaultdict(list)
+    for userid, dept_id in session.execute(
+            select(Membership.userid, Membership.department_id)
+            .join(User, User.userid == Membership.userid)
+            .where(Membership.is_leader.is_(True), User.active.is_(True))).all():
+        heads[dept_id].append(userid)
+    return heads
+
+
+def active_userids(session) -> set[str]:
+    return set(session.scalars(select(User.userid).where(User.active.is_(True))))
+
+
+def digests(session, settings, today: date) -> list[Planned]:
+    """The office's weekly digest in the window, and one final report after it (art. 7)."""
+    start, end = review_window(settings, today.year)
+    office = holders(session, "office")
+    if not office:
+        return []
+    year = today.year - 1
+    planned = []
+    if start <= today <= end and today.weekday() == DIGEST_WEEKDAY:
+        week = today.isocalendar()
+        planned.append(Planned("digest", "office", f"{week.year}-W{week.week:02d}", 1, office,
+                               {"year": year, "final": False}))
+    if today > end:
+        planned.append(Planned("final", "office", str(year), 1, office,
+                               {"year": year, "final": True}))
+    return planned
+
+
+def nudges(session, clock, today: date) -> list[Planned]:
+    """催办: a filing waiting at a stage for more than 3 days, every 2 days, 3 times at most."""
+    from handlers.approval.routing import approvers
+    from handlers.approval.stages import stage_of
+
+    cutoff = clock.now() - NUDGE_AFTER
+    planned = []
+    waiting = session.scalars(select(Filing).where(Filing.status.in_(WAITING),
+                                                   Filing.updated_at < cutoff)).all()
+    for filing in waiting:
+        stage = stage_of(filing)
+        target, period = f"{filing.id}:{stage.name}", f"v{filing.version}"
+        rows = session.execute(select(ReminderSent.seq, ReminderSent.sent_on).where(
+            ReminderSent.kind == "nudge", ReminderSent.target == target,
+            ReminderSent.period == period)).all()
+        if len(rows) >= NUDGE_MAX or any(today - sent_on < NUDGE_EVERY for _, sent_on in rows):
+            continue
+        recipients = approvers(session, filing, stage)
+        if recipients:
+            planned.append(Planned("nudge", target, period, len(rows) + 1, recipients,
+                                   {"filing_id": filing.id}))
+    return planned
