@@ -18,8 +18,7 @@ from sqlalchemy.sql import ClauseElement
 
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str
-    compiled: object
+    compiled: object  # SQLAlchemy's compiled statement (its .string is what runs)
     positions: tuple[str, ...] | None  # bind names in order, for positional paramstyles
     bind_processors: dict
     result_processors: tuple
@@ -52,25 +51,6 @@ class DirectStatement:
         """Run a statement whose result is not needed (INSERT, UPDATE)."""
         self._execute(conn, self._compiled(conn.dialect), params).close()
 
-    def execute_and_commit(self, conn: Connection, params: dict) -> None:
-        """Run the statement alone in a transaction of its own and commit it.
-
-        `conn` must not be in a transaction. The transaction is the driver's: a SQLite write
-        transaction through bot.sqlite_lock, PostgreSQL's implicit one (which also ends what
-        an earlier `first()` began)."""
-        if conn.in_transaction():
-            raise RuntimeError("execute_and_commit needs a connection outside any transaction")
-        dbapi_connection = conn.connection.dbapi_connection
-        begin_write = getattr(dbapi_connection, "begin_write", None)
-        if begin_write is not None:
-            begin_write()
-        try:
-            self.execute(conn, params)
-            dbapi_connection.commit()
-        except BaseException:
-            dbapi_connection.rollback()
-            raise
-
     def _execute(self, conn: Connection, compiled: _Compiled, params: dict):
         values = compiled.compiled.construct_params(params)
         for name, process in compiled.bind_processors.items():
@@ -79,10 +59,10 @@ class DirectStatement:
             values = tuple(values[name] for name in compiled.positions)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute(compiled.sql, values)
+            cursor.execute(compiled.compiled.string, values)
         except conn.dialect.loaded_dbapi.Error as error:
             cursor.close()
-            raise exc.DBAPIError.instance(compiled.sql, values, error,
+            raise exc.DBAPIError.instance(compiled.compiled.string, values, error,
                                           conn.dialect.loaded_dbapi.Error) from error
         return cursor
 
@@ -105,4 +85,4 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
     )
     positions = tuple(compiled.positiontup) if compiled.positional else None
-    return _Compiled(compiled.string, compiled, positions, bind_processors, result_processors)
+    return _Compiled(compiled, positions, bind_processors, result_processors)

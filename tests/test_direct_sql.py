@@ -31,9 +31,9 @@ def engine(database_url):
 
 def test_a_row_written_directly_reads_back_through_the_orm(engine):
     at = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=SHANGHAI)
-    with engine.connect() as conn:
-        INSERT_EVENT.execute_and_commit(conn, {"key": "msg:1", "userid": "zhangsan",
-                                               "reply": "<xml>回复</xml>", "at": at})
+    with engine.begin() as conn:
+        INSERT_EVENT.execute(conn, {"key": "msg:1", "userid": "zhangsan",
+                                    "reply": "<xml>回复</xml>", "at": at})
     with Session(engine) as session:
         row = session.scalars(select(InboundEvent)).one()
     assert (row.dedup_key, row.userid, row.reply) == ("msg:1", "zhangsan", "<xml>回复</xml>")
@@ -53,13 +53,13 @@ def test_a_row_written_by_the_orm_reads_back_directly_with_its_types(engine):
 def test_a_duplicate_key_raises_sqlalchemys_integrity_error_and_writes_nothing(engine):
     at = datetime.now(timezone.utc)
     with engine.connect() as conn:
-        INSERT_EVENT.execute_and_commit(conn, {"key": "k", "userid": "a", "reply": "1", "at": at})
-        with pytest.raises(IntegrityError):
-            INSERT_EVENT.execute_and_commit(conn, {"key": "k", "userid": "b", "reply": "2",
-                                                   "at": at})
-        # The connection is usable afterwards, outside any transaction.
-        INSERT_EVENT.execute_and_commit(conn, {"key": "k2", "userid": "c", "reply": "3",
-                                               "at": at})
+        with conn.begin():
+            INSERT_EVENT.execute(conn, {"key": "k", "userid": "a", "reply": "1", "at": at})
+        with pytest.raises(IntegrityError), conn.begin():
+            INSERT_EVENT.execute(conn, {"key": "k", "userid": "b", "reply": "2", "at": at})
+        # The connection is usable afterwards.
+        with conn.begin():
+            INSERT_EVENT.execute(conn, {"key": "k2", "userid": "c", "reply": "3", "at": at})
     with Session(engine) as session:
         rows = session.execute(select(InboundEvent.dedup_key, InboundEvent.reply)
                                .order_by(InboundEvent.dedup_key)).all()
@@ -71,15 +71,12 @@ def test_execute_joins_the_connections_transaction(engine):
     with engine.connect() as conn:
         conn.begin()
         INSERT_EVENT.execute(conn, {"key": "rolled-back", "userid": "a", "reply": "", "at": at})
-        with pytest.raises(RuntimeError):
-            INSERT_EVENT.execute_and_commit(conn, {"key": "x", "userid": "a", "reply": "",
-                                                   "at": at})
         conn.rollback()
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(InboundEvent)) == 0
 
 
 def test_a_naive_datetime_is_refused_by_the_column_type(engine):
-    with engine.connect() as conn, pytest.raises(Exception, match="naive datetime"):
-        INSERT_EVENT.execute_and_commit(conn, {"key": "k", "userid": "a", "reply": "",
-                                               "at": datetime(2026, 1, 1)})
+    with engine.begin() as conn, pytest.raises(Exception, match="naive datetime"):
+        INSERT_EVENT.execute(conn, {"key": "k", "userid": "a", "reply": "",
+                                    "at": datetime(2026, 1, 1)})

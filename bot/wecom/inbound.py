@@ -85,11 +85,10 @@ def answer(app, conn, sender: Sender, message) -> str:
     inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
                "received_at": ctx.clock.now()}
     try:
-        if conn.in_transaction():  # the handler wrote: the key joins its transaction
-            INSERT_INBOUND.execute(conn, inbound)
-            conn.commit()
-        else:  # nothing else to write (帮助, a question answered from the database)
-            INSERT_INBOUND.execute_and_commit(conn, inbound)
+        if not conn.in_transaction():  # nothing else written (帮助): the key's own transaction
+            conn.begin()
+        INSERT_INBOUND.execute(conn, inbound)
+        conn.commit()
     except IntegrityError:
         conn.rollback()
         stored = STORED_REPLY.first(conn, {"key": key})
