@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
@@ -64,6 +65,11 @@ def _configure_sqlite(engine: Engine) -> None:
 def read_only(conn):
     """The same connection, beginning read-only transactions (SQLite: no write lock)."""
     return conn.execution_options(read_only=True)
+
+
+def dialect_insert(session):
+    """The INSERT construct of the session's database; both dialects' have ON CONFLICT."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def checkpoint_sqlite(engine: Engine) -> None:

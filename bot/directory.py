@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
+from bot.db import dialect_insert
 from models import Department, Membership, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,10 @@ def ensure_user(engine, client, userid: str) -> None:
         names = {dept_id: _department_name(client, dept_id) for dept_id in unknown}
     with Session(engine) as session:
         if data is None:
-            placeholder = session.get(User, userid) or User(userid=userid, name=userid)
+            placeholder = claim_user(session, userid)
             placeholder.looked_up, placeholder.synced_at = False, utcnow()
-            session.add(placeholder)
         else:
-            for dept_id, name in names.items():
-                if session.get(Department, dept_id) is None:
-                    session.add(Department(id=dept_id, name=name))
-            session.flush()
+            add_departments(session, [{"id": d, "name": n} for d, n in names.items()])
             store_user(session, data)
         session.commit()
 
@@ -70,16 +67,33 @@ def _department_name(client, dept_id: int) -> str:
         return f"部门{dept_id}"
 
 
+def claim_user(session: Session, userid: str) -> User:
+    """The user's row, inserted if missing, then locked for this transaction.
+
+    Two first contacts of one user (or a sync meeting one) queue on the row lock on
+    PostgreSQL instead of both inserting; SQLite's write transactions are already serialized."""
+    session.execute(dialect_insert(session)(User)
+                    .values(userid=userid, name=userid, looked_up=False, synced_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["userid"]))
+    return session.get(User, userid, with_for_update=True, populate_existing=True)
+
+
+def add_departments(session: Session, items: list[dict]) -> None:
+    """Insert departments not stored yet (`id`, `name`); ones another transaction stored win."""
+    if items:
+        session.execute(dialect_insert(session)(Department)
+                        .values([{**item, "synced_at": utcnow()} for item in items])
+                        .on_conflict_do_nothing(index_elements=["id"]))
+
+
 def store_user(session: Session, data: dict) -> User:
     """Insert or refresh a user and their memberships from a user/get or user/list entry."""
-    user = session.get(User, data["userid"]) or User(userid=data["userid"], name=data["name"])
+    user = claim_user(session, data["userid"])
     user.name = data.get("name") or user.userid
     user.position = data.get("position") or ""
     user.active = data.get("status", 1) in (1, 4)  # 1 activated, 4 not yet activated
     user.looked_up = True
     user.synced_at = utcnow()
-    session.add(user)
-    session.flush()
     departments = data.get("department", [])
     leaders = data.get("is_leader_in_dept") or [0] * len(departments)
     session.execute(delete(Membership).where(Membership.userid == user.userid))
@@ -98,12 +112,11 @@ def sync_directory(engine, client) -> dict:
         for entry in client.user.list(item["id"], fetch_child=False, simple=False):
             entries.setdefault(entry["userid"], entry)
     with Session(engine) as session:
+        add_departments(session, [{"id": item["id"], "name": item["name"]} for item in departments])
         for item in departments:
-            dept = (session.get(Department, item["id"])
-                    or Department(id=item["id"], name=item["name"]))
+            dept = session.get(Department, item["id"])
             dept.name, dept.parent_id = item["name"], item.get("parentid")
             dept.sort_order, dept.synced_at = item.get("order", 0), utcnow()
-            session.add(dept)
         session.flush()
         for entry in entries.values():
             store_user(session, entry)

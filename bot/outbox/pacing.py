@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.db import dialect_insert
 from models import SendCount
 
 PER_MINUTE, PER_HOUR = 30, 1000  # per app and member; the excess is dropped silently (doc 90236)
@@ -39,8 +39,7 @@ def paced_until(session, recipients: list[str], now: datetime) -> datetime | Non
 def count_sends(session, recipients: list[str], now: datetime) -> None:
     """Add one to this minute's count of each recipient."""
     minute = now.replace(second=0, microsecond=0)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     for index in range(0, len(recipients), 500):
         statement = insert(SendCount).values(
             [{"userid": u, "minute": minute, "count": 1} for u in recipients[index:index + 500]])

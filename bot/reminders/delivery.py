@@ -7,9 +7,9 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import outbox
+from bot.db import dialect_insert
 from bot.reminders.common import JobCtx, Planned, review_window
 from bot.reminders.report import progress
 from models import Card, Filing, ReminderSent
@@ -19,8 +19,7 @@ def record(session, planned: list[Planned], today: date) -> list[Planned]:
     """Insert the keys; return only the reminders this call inserted."""
     if not planned:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     rows = [{"kind": p.kind, "target": p.target, "period": p.period, "seq": p.seq,
              "sent_on": today, "recipients": p.recipients,
              "created_at": datetime.now(timezone.utc)} for p in planned]
