@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -80,3 +81,34 @@ def test_a_naive_datetime_is_refused_by_the_column_type(engine):
     with engine.begin() as conn, pytest.raises(Exception, match="naive datetime"):
         INSERT_EVENT.execute(conn, {"key": "k", "userid": "a", "reply": "",
                                     "at": datetime(2026, 1, 1)})
+
+
+def test_execute_alone_commits_at_once_and_leaves_no_transaction(engine):
+    at = datetime.now(timezone.utc)
+    with engine.connect() as conn:
+        INSERT_EVENT.execute_alone(conn, {"key": "alone", "userid": "a", "reply": "r", "at": at})
+        assert not conn.in_transaction()
+        with engine.connect() as other:  # another connection sees it: it is committed
+            assert other.scalar(select(func.count()).select_from(InboundEvent)) == 1
+
+
+def test_execute_alone_on_a_duplicate_raises_and_frees_the_write_lock(engine):
+    at = datetime.now(timezone.utc)
+    with engine.connect() as conn:
+        INSERT_EVENT.execute_alone(conn, {"key": "k", "userid": "a", "reply": "1", "at": at})
+        with pytest.raises(IntegrityError):
+            INSERT_EVENT.execute_alone(conn, {"key": "k", "userid": "b", "reply": "2", "at": at})
+
+        def other_writer():
+            with engine.begin() as other:
+                INSERT_EVENT.execute(other, {"key": "k2", "userid": "c", "reply": "3", "at": at})
+
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        writer.join(timeout=10)
+        assert not writer.is_alive(), "the write lock was not released"
+        INSERT_EVENT.execute_alone(conn, {"key": "k3", "userid": "d", "reply": "4", "at": at})
+    with Session(engine) as session:
+        rows = session.execute(select(InboundEvent.dedup_key, InboundEvent.reply)
+                               .order_by(InboundEvent.dedup_key)).all()
+    assert rows == [("k", "1"), ("k2", "3"), ("k3", "4")]

@@ -85,10 +85,11 @@ def answer(app, conn, sender: Sender, message) -> str:
     inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
                "received_at": ctx.clock.now()}
     try:
-        if not conn.in_transaction():  # nothing else written (帮助): the key's own transaction
-            conn.begin()
-        INSERT_INBOUND.execute(conn, inbound)
-        conn.commit()
+        if conn.in_transaction():
+            INSERT_INBOUND.execute(conn, inbound)
+            conn.commit()
+        else:  # nothing else written (帮助): the key is a transaction of its own
+            INSERT_INBOUND.execute_alone(conn, inbound)
     except IntegrityError:
         conn.rollback()
         stored = STORED_REPLY.first(conn, {"key": key})
