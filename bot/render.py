@@ -6,7 +6,7 @@ import dataclasses
 import json
 from datetime import date, time
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -59,9 +59,17 @@ def _immutable(value) -> bool:
         return True
     if isinstance(value, tuple | frozenset):
         return all(map(_immutable, value))
-    if dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
-        return all(_immutable(getattr(value, f.name)) for f in dataclasses.fields(value))
-    return False
+    names = _frozen_field_names(type(value))
+    return names is not None and all(_immutable(getattr(value, name)) for name in names)
+
+
+@cache
+def _frozen_field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a frozen dataclass; None for any other type."""
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen:
+        return None
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 def render_card(name: str, **context) -> dict:
