@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -164,6 +165,45 @@ def test_the_background_thread_delivers_without_a_drain(app_env, clock, emulator
         time.sleep(0.05)
     assert wecom.texts("lisi") == ["通知李四"]  # woken by the commit, not by a drain call
     app.extensions["filingbot.dispatcher_thread"].stop()
+    app.extensions["filingbot.engine"].dispose()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dispatcher_thread_that_died_is_started_again_by_the_next_request(app_env, clock,
+                                                                           emulator):
+    import time
+
+    from bot import create_app
+    from tests.wecom import WeComActions
+
+    app = create_app({"ENV": app_env, "OUTBOX_THREAD": True})
+    wecom = WeComActions(app, emulator)
+    thread = app.extensions["filingbot.dispatcher_thread"]
+    real_drain = thread.dispatcher.drain
+    deaths = []
+
+    def drain_that_dies_once(*args, **kwargs):
+        if not deaths:
+            deaths.append(1)
+            raise SystemExit  # not an Exception: the loop does not catch it, the thread ends
+        return real_drain(*args, **kwargs)
+    thread.dispatcher.drain = drain_that_dies_once
+
+    def notify(ctx):
+        ctx.send(["lisi"], "raw", text="通知李四")
+        ctx.reply("raw", text="好的")
+    app.extensions["filingbot.router"].command("通知")(notify)
+    assert wecom.as_user("zhangsan").say("帮助").text  # starts the thread, which dies
+    first = thread.thread
+    first.join(timeout=5)
+    assert deaths and not first.is_alive()
+    started = time.monotonic()
+    assert wecom.as_user("zhangsan").say("通知").text == "好的"
+    while not wecom.texts("lisi") and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    assert wecom.texts("lisi") == ["通知李四"]
+    assert thread.thread is not first and thread.thread.is_alive()
+    thread.stop()
     app.extensions["filingbot.engine"].dispose()
 
 
