@@ -222,20 +222,23 @@ def control_socket_args():
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec, workers, env, log_path):
-    """Run `gunicorn -w N -b 127.0.0.1:PORT app_spec`; yield its base URL, stop it on exit."""
+def gunicorn(app_spec, workers, env, log_path, cwd=REPO_ROOT):
+    """Run `gunicorn -w N -b 127.0.0.1:PORT app_spec` in `cwd`; yield its base URL and its
+    worker pids, stop it on exit."""
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
            *control_socket_args(), app_spec]
     with open(log_path, "wb") as log_file:
         # A new session makes gunicorn the leader of its own process group, so stop() can
         # signal the master and its workers together, and Ctrl-C here does not reach them.
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log_file,
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log_file,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(proc, base_url, log_path)
-        yield base_url
+        worker_pids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                     text=True, check=False).stdout.split()
+        yield base_url, worker_pids
     finally:
         stop(proc)
 
@@ -550,14 +553,14 @@ def run(args, tmpdir):
     app_env = server_env(database_url=f"sqlite:///{tmpdir}/bench.sqlite")
     with contextlib.ExitStack() as stack:
         log("starting floor (bench.echo_app)")
-        floor_url = stack.enter_context(gunicorn(
+        floor_url, _ = stack.enter_context(gunicorn(
             "bench.echo_app:create_app()", args.workers, server_env(), tmpdir / "floor.log"))
         targets = [Target("floor", floor_url, args.clients, expect_echo=True, loader=args.loader)]
         if not args.floor_only:
             log("migrating the app's database")
             migrate(app_env)
             log("starting app (bot:create_app())")
-            app_url = stack.enter_context(gunicorn(
+            app_url, _ = stack.enter_context(gunicorn(
                 "bot:create_app()", args.workers, app_env, tmpdir / "app.log"))
             targets.append(Target("app", app_url, args.clients, expect_echo=False,
                                   loader=args.loader))

@@ -31,12 +31,9 @@ if str(REPO_ROOT) not in sys.path:
 from bench.callback import (  # noqa: E402
     CALLBACK_PATH,
     MessageFactory,
-    control_socket_args,
-    free_port,
+    gunicorn,
     log,
     server_env,
-    stop,
-    wait_until_up,
 )
 from bench.wrk_loader import run_wrk  # noqa: E402
 
@@ -65,26 +62,6 @@ def worktree(revision: str, parent: Path):
                        check=False)
 
 
-@contextlib.contextmanager
-def serve(tree: Path, app_spec: str, env: dict, log_path: Path, workers: int):
-    """gunicorn serving `app_spec` from `tree`; yields (base URL, worker pids)."""
-    env = {**env, "PYTHONPATH": str(tree)}
-    port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           *control_socket_args(), app_spec]
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=log_file,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(proc, url, log_path)
-        workers_pids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
-                                      text=True, check=False).stdout.split()
-        yield url, workers_pids
-    finally:
-        stop(proc)
-
-
 def app_env(tree: Path, database: Path) -> dict:
     """Environment of one revision's app, its database migrated by that revision."""
     env = {**server_env(database_url=f"sqlite:///{database}"), "PYTHONPATH": str(tree)}
@@ -107,15 +84,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="filingbot-compare-") as tmp, \
             contextlib.ExitStack() as stack:
         tmpdir = Path(tmp)
-        targets = {"floor": stack.enter_context(serve(
-            REPO_ROOT, "bench.echo_app:create_app()", server_env(), tmpdir / "floor.log",
-            args.workers))}
+        targets = {"floor": stack.enter_context(gunicorn(
+            "bench.echo_app:create_app()", args.workers, server_env(), tmpdir / "floor.log"))}
         for label, revision in (("A", args.a), ("B", args.b)):
             tree = stack.enter_context(worktree(revision, tmpdir))
             log(f"{label} = {revision}: migrating and starting")
-            targets[label] = stack.enter_context(serve(
-                tree, "bot:create_app()", app_env(tree, tmpdir / f"{label}.sqlite"),
-                tmpdir / f"{label}.log", args.workers))
+            targets[label] = stack.enter_context(gunicorn(
+                "bot:create_app()", args.workers, app_env(tree, tmpdir / f"{label}.sqlite"),
+                tmpdir / f"{label}.log", cwd=tree))
         for url, _pids in targets.values():  # warm-up
             run_wrk(url, factory, CALLBACK_PATH, 2, args.clients)
         for round_no in range(args.rounds):
