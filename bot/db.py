@@ -72,6 +72,21 @@ def dialect_insert(session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+def claim_row(session, model, **values):
+    """The row of `model` whose primary key is in `values`, inserted with `values` if missing,
+    then locked for this transaction.
+
+    Get-or-create with `session.get(...) or Model(...)` lets two transactions that both miss the
+    row insert it, and the later fails on the key (PostgreSQL; SQLite serializes writers). Here
+    the later one waits for the first to commit and then updates the same row."""
+    keys = [column.name for column in model.__table__.primary_key.columns]
+    session.execute(dialect_insert(session)(model).values(**values)
+                    .on_conflict_do_nothing(index_elements=keys))
+    identity = tuple(values[key] for key in keys)
+    return session.get(model, identity[0] if len(identity) == 1 else identity,
+                       with_for_update=True, populate_existing=True)
+
+
 def checkpoint_sqlite(engine: Engine) -> None:
     """Fold the WAL back into the database file off the request path (no-op elsewhere)."""
     if engine.dialect.name != "sqlite":

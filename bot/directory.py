@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
-from bot.db import dialect_insert
+from bot.db import claim_row, dialect_insert
 from models import Department, Membership, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,10 @@ def _department_name(client, dept_id: int) -> str:
 
 
 def claim_user(session: Session, userid: str) -> User:
-    """The user's row, inserted if missing, then locked for this transaction.
-
-    Two first contacts of one user (or a sync meeting one) queue on the row lock on
-    PostgreSQL instead of both inserting; SQLite's write transactions are already serialized."""
-    session.execute(dialect_insert(session)(User)
-                    .values(userid=userid, name=userid, looked_up=False, synced_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["userid"]))
-    return session.get(User, userid, with_for_update=True, populate_existing=True)
+    """The user's row, created by userid alone if missing, locked for this transaction: two
+    first contacts of one user (or a sync meeting one) queue instead of colliding."""
+    return claim_row(session, User, userid=userid, name=userid, looked_up=False,
+                     synced_at=utcnow())
 
 
 def add_departments(session: Session, items: list[dict]) -> None:

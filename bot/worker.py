@@ -12,6 +12,7 @@ import threading
 from sqlmodel import Session
 
 from bot import outbox, reminders
+from bot.db import claim_row
 from models import KeyValue
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,7 @@ def run_if_due(app) -> bool:
     report = reminders.run(app, now.date())
     outbox.prune(engine, clock.now())
     with Session(engine) as session:
-        row = session.get(KeyValue, LAST_RUN) or KeyValue(key=LAST_RUN, value="")
-        row.value = now.date().isoformat()
-        session.add(row)
+        claim_row(session, KeyValue, key=LAST_RUN, value="").value = now.date().isoformat()
         session.commit()
     log.info("reminders for %s: %s", now.date(), reminders.describe(report))
     return True

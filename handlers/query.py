@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.db import claim_row
 from bot.directory import departments_of
 from handlers.forms.catalog import FORMS
 from handlers.forms.validators import PLATFORM_NAMES
@@ -95,9 +96,7 @@ def show_page(ctx, offset: int) -> None:
              + [("filing", line) for line in filing_lines])
     page = lines[offset:offset + PAGE]
     more = offset + PAGE < len(lines)
-    row = (ctx.session.get(KeyValue, page_key(ctx.userid))
-           or KeyValue(key=page_key(ctx.userid), value="0"))
+    row = claim_row(ctx.session, KeyValue, key=page_key(ctx.userid), value="0")
     row.value = str(offset + PAGE) if more else "end"
-    ctx.session.add(row)
     ctx.reply("query/page", page=page, offset=offset, total=len(lines), more=more,
               accounts=len(account_lines), filings=len(filing_lines))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot.db import claim_row
 from bot.roles import department_heads
 from bot.router import first_word
 from handlers.forms import validators as v
@@ -50,10 +51,9 @@ def ctx_text(template: str, **context) -> str:
 
 
 def remember(ctx, value: dict) -> None:
-    row = ctx.session.get(KeyValue, key(ctx.userid)) or KeyValue(key=key(ctx.userid), value="")
+    row = claim_row(ctx.session, KeyValue, key=key(ctx.userid), value="")
     row.value = json.dumps(value)
     row.expires_at = ctx.clock.now() + PROMPT_LIFE
-    ctx.session.add(row)
 
 
 def register(router) -> None:
