@@ -97,6 +97,16 @@ def app(app_env, clock):
 
 
 @pytest.fixture
+def engine(database_url):
+    """The app's own engine for the test database (SQLite write lock, pool settings)."""
+    from bot.db import make_engine
+
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def session(database_url):
     """A session for assertions: autocommit, so it never holds a lock or a stale snapshot."""
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")

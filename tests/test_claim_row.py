@@ -5,18 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from sqlmodel import Session
 
-from bot.db import claim_row, make_engine
+from bot.db import claim_row
 from models import KeyValue
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_a_second_writer_of_a_missing_row_waits_and_then_updates_it(engine):

@@ -10,7 +10,6 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.db import make_engine
 from bot.direct_sql import DirectStatement
 from models import InboundEvent, User
 
@@ -21,13 +20,6 @@ INSERT_EVENT = DirectStatement(insert(InboundEvent).values(
 ))
 SELECT_USER = DirectStatement(
     select(User.name, User.looked_up, User.synced_at).where(User.userid == bindparam("userid")))
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_a_row_written_directly_reads_back_through_the_orm(engine):
