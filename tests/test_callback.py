@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 import pytest
 import xmltodict
 from sqlalchemy import func, select, update
+from sqlmodel import Session
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot import create_app
 from bot.wecom.emulator.phone import Phone, flask_target
-from models import InboundEvent, OutboxMessage, User
+from models import Conversation, InboundEvent, OutboxMessage, User
 from tests.wecom import AES_KEY, CORP_ID, TOKEN
 
 # Set A of WeCom's 加解密方案说明 "举例说明" and Tencent's Sample.py (doc 90968 / 91144).
@@ -41,7 +42,6 @@ def vector_app(app_env, clock):
 
 
 def count(app, model) -> int:
-    from sqlmodel import Session
     with Session(app.extensions["filingbot.engine"]) as session:
         return session.scalar(select(func.count()).select_from(model))
 
@@ -138,6 +138,29 @@ def test_twenty_request_threads_in_one_process_are_all_answered(app, emulator):
     assert [d.status for d in deliveries] == [200] * 20
     assert all("登记" in d.text for d in deliveries)
     assert count(app, InboundEvent) == 20
+
+
+def test_two_messages_starting_a_form_at_once_are_both_answered(app, emulator):
+    """A double tap on send: both messages start the form, the second to commit collides on
+    the user's conversation row and is handled again after the first, not apologised for."""
+    users = ["zhangsan", "lisi", "liulei", "xuli"]
+    for user in users:  # met before: the race is in the form, not the directory
+        Phone(emulator, flask_target(app)).say(user, "帮助")
+    barrier = threading.Barrier(2 * len(users))
+
+    def one(i):
+        phone = Phone(emulator, flask_target(app))
+        barrier.wait()
+        return phone.say(users[i // 2], "登记")
+
+    with ThreadPoolExecutor(max_workers=2 * len(users)) as pool:
+        deliveries = list(pool.map(one, range(2 * len(users))))
+    assert [d.status for d in deliveries] == [200] * len(deliveries)
+    assert not [d.text for d in deliveries if "出了问题" in d.text]
+    assert count(app, InboundEvent) == 3 * len(users)
+    with Session(app.extensions["filingbot.engine"]) as session:
+        forms = session.exec(select(Conversation.userid, Conversation.kind)).all()
+    assert sorted(forms) == sorted((user, "register") for user in users)
 
 
 def _signed(crypto: WeChatCrypto, inner: str) -> tuple[str, bytes]:

@@ -60,28 +60,7 @@ def answer(app, conn, sender: Sender, message) -> str:
     callback already handled fails on its unique key, its work is rolled back, and it gets the
     stored reply (no second effect). Retries are rare, so the common path pays one INSERT."""
     key = dedup_key(message)
-    if sender.has_conversation or sender.has_question:
-        # State will be read and changed: take the write transaction now and read the sender
-        # again inside it.
-        conn.begin()
-        sender = load_sender(conn, message.source)
-    ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
-              clock=app.extensions["filingbot.clock"], user=sender, message=message)
-    try:
-        app.extensions["filingbot.router"].dispatch(ctx)
-        reply_xml = render_reply(ctx, message)
-        ctx.flush()
-    except Exception:
-        # A bug must not become a 500, which WeCom would retry three times: keep the inbound
-        # key with an apology so retries get the same answer.
-        log.exception("handler failed for %s", key)
-        ctx.close()
-        conn.rollback()
-        ctx = Ctx(connection=conn, settings=ctx.settings, clock=ctx.clock, user=sender,
-                  message=message)
-        ctx.reply("error")
-        reply_xml = render_reply(ctx, message)
-        ctx.flush()
+    ctx, reply_xml = route(app, conn, sender, message, key)
     inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
                "received_at": ctx.clock.now()}
     try:
@@ -100,6 +79,44 @@ def answer(app, conn, sender: Sender, message) -> str:
     if ctx.enqueued:
         app.extensions["filingbot.dispatcher_thread"].notify()
     return reply_xml
+
+
+def route(app, conn, sender: Sender, message, key: str) -> tuple[Ctx, str]:
+    """Run the handler; return its context (transaction still open) and the reply XML.
+
+    Two messages from one sender can be handled at the same instant (a double tap on send,
+    two phones): both may, say, start a form, and the second to commit fails on a unique key.
+    That one is handled again, after the first, as if it had arrived second. A bug must not
+    become a 500, which WeCom would retry three times: the inbound key is kept with an
+    apology so retries get the same answer."""
+    for again in (False, True):
+        if again or sender.has_conversation or sender.has_question:
+            # State will be read and changed: take the write transaction now and read the
+            # sender again inside it.
+            conn.begin()
+            sender = load_sender(conn, message.source)
+        ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
+                  clock=app.extensions["filingbot.clock"], user=sender, message=message)
+        try:
+            app.extensions["filingbot.router"].dispatch(ctx)
+            reply_xml = render_reply(ctx, message)
+            ctx.flush()
+            return ctx, reply_xml
+        except Exception as exc:
+            ctx.close()
+            conn.rollback()
+            if isinstance(exc, IntegrityError) and not again:
+                log.info("%s collided with a concurrent message from its sender: handled again",
+                         key)
+                continue
+            log.exception("handler failed for %s", key)
+            break
+    ctx = Ctx(connection=conn, settings=ctx.settings, clock=ctx.clock, user=sender,
+              message=message)
+    ctx.reply("error")
+    reply_xml = render_reply(ctx, message)
+    ctx.flush()
+    return ctx, reply_xml
 
 
 # Built once: every callback runs these, and building a statement costs more than running it.
