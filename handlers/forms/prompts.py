@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.forms import accounts
 from handlers.forms import answers as a
 from handlers.forms import validators as v
 
@@ -17,7 +18,7 @@ class Prompts:
         if field.kind == "platform":
             choices = [label for _, label in v.PLATFORMS]
         elif field.kind == "account":
-            choices = [a.describe_account(acc) for acc in a.department_accounts(fc)]
+            choices = [accounts.describe_account(acc) for acc in accounts.department_accounts(fc)]
             if not choices:  # nothing to change, review or close: say so and end the form
                 self.ctx.session.delete(self.conv)
                 self.ctx.reply("raw", text=v.Invalid("no_accounts").message)

@@ -1,0 +1,111 @@
+"""Accounts in form answers: the department's accounts by list number, filing number or
+name, and the duplicates a filing must not repeat (an open 注销/变更, a registered account,
+a second 年检 for the same year)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from handlers.forms import validators as v
+from handlers.forms.context import FormContext, NeedsChoice
+from handlers.forms.spec import FormSpec
+from models import Account, Filing
+
+OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
+
+
+def department_accounts(fc: FormContext) -> list[Account]:
+    """The department's accounts that can still be changed, reviewed or closed."""
+    return list(fc.session.scalars(
+        select(Account).where(Account.department_id == fc.department_id,
+                              Account.status.in_(("active", "ordered_closed")))
+        .order_by(Account.id)))
+
+
+def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
+    """An account of the department: by list number, filing number or name."""
+    accounts = department_accounts(fc)
+    if not accounts:
+        raise v.Invalid("no_accounts")
+    chosen = None
+    if text.isdigit() and 1 <= int(text) <= len(accounts):
+        chosen = accounts[int(text) - 1]
+    else:
+        upper = text.upper()
+        chosen = next((a for a in accounts if (a.filing_no or "").upper() == upper), None)
+        if chosen is None:
+            named = ([a for a in accounts if a.name == text]
+                     or [a for a in accounts if text in a.name])
+            if len(named) > 1:
+                raise NeedsChoice("有多个账号符合，请回复序号选择：",
+                                  [(describe_account(a), account_value(a)) for a in named])
+            chosen = named[0] if named else None
+    if chosen is None:
+        known = fc.session.scalar(select(Account).where(
+            or_(Account.filing_no == text.upper(), Account.name == text)))
+        if known is not None and known.department_id == fc.department_id:
+            raise v.Invalid("account_closed", value=known.name)  # closed or not yet built
+        if known is not None:
+            raise v.Invalid("account_other_dept", value=text[:30])
+        raise v.Invalid("account", value=text[:30])
+    if form.kind in ("close", "change"):
+        check_no_open(fc, chosen, form.kind)
+    return account_value(chosen)
+
+
+def check_no_open(fc: FormContext, account: Account, kind: str) -> None:
+    """One open 注销 (or 变更) per account: a second is refused with the first one's number."""
+    open_filing = fc.session.scalar(select(Filing.id).where(
+        Filing.kind == kind, Filing.account_id == account.id,
+        Filing.status.in_(OPEN_STATUSES)))  # an "ordered" case is completed by this very filing
+    if open_filing is not None:
+        raise v.Invalid("duplicate_open", name=account.name, number=f"#{open_filing}")
+
+
+def account_value(account: Account) -> dict:
+    return {"id": account.id, "name": account.name, "filing_no": account.filing_no,
+            "platform": account.platform}
+
+
+def describe_account(account: Account) -> str:
+    return (f"{account.name}（{v.PLATFORM_NAMES.get(account.platform, account.platform)} · "
+            f"{account.filing_no or '未编号'}）")
+
+
+def account_start_year(fc: FormContext) -> int | None:
+    chosen = fc.answers.get("account")
+    if not chosen:
+        return None
+    account = fc.session.get(Account, chosen["id"])
+    opened = (account.details or {}).get("opened") if account else None
+    return int(opened[:4]) if opened else None
+
+
+# --- duplicates ---------------------------------------------------------------------------
+def check_not_registered(fc: FormContext, platform: str, external_id: str) -> None:
+    """登记 of an account already in the registry, or already waiting, is refused
+    with its number."""
+    account = fc.session.scalar(select(Account).where(
+        Account.platform == platform, Account.external_id == external_id,
+        Account.status != "closed"))
+    if account is not None:
+        raise v.Invalid("duplicate_account", name=account.name,
+                        number=account.filing_no or "待编号")
+    for filing in fc.session.scalars(select(Filing).where(
+            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES))):
+        if (filing.fields.get("platform") == platform
+                and filing.fields.get("external_id") == external_id):
+            raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),
+                            number=f"#{filing.id}")
+
+
+def check_no_annual(fc: FormContext, year: int) -> None:
+    """One 年检 per account and year, unless the earlier one was rejected or withdrawn."""
+    chosen = fc.answers.get("account")
+    if not chosen:
+        return
+    for filing in fc.session.scalars(select(Filing).where(
+            Filing.kind == "annual", Filing.account_id == chosen["id"],
+            Filing.status.in_(OPEN_STATUSES + ("approved", "done")))):  # not returned/rejected
+        if filing.fields.get("year") == year:
+            raise v.Invalid("duplicate_annual", year=year, number=f"#{filing.id}")
