@@ -166,6 +166,31 @@ def test_the_reminder_card_knows_the_department_and_says_which_account(app, weco
     assert session.get(Conversation, "lisi").answers["_dept"] == 8
 
 
+def test_the_reminder_card_asks_every_question_left_including_the_remarks(app, wecom, clock,
+                                                                          session):
+    """The card gives the account and the year; the rest is asked one by one, as when 年检 is
+    typed, so the optional 自查说明 is offered too (a one-shot form would skip it)."""
+    make_account(wecom.app, name="开放教育抖音", department_id=8, admins=("lisi",), platform="DY",
+                 external_id="kf", filing_no="DY-2025-0001")
+    from datetime import date, datetime
+
+    from bot import reminders
+    from bot.clock import SHANGHAI
+    clock.at = datetime(2027, 1, 4, 10, tzinfo=SHANGHAI)
+    reminders.run(app, date(2027, 1, 4))
+    wecom.drain()
+    card = [m for m in wecom.inbox("lisi") if m["msgtype"] == "template_card"][-1]
+    wecom.as_user("lisi").tap(card["task_id"], card["body"]["button_list"][0]["key"])
+    wecom.drain()
+    assert "发文数量" in wecom.texts("lisi")[-1]
+    assert "自查说明" in say(wecom, "lisi", "120", "3000", "是", "是", "无")
+    summary = say(wecom, "lisi", "账号已按要求整改完毕")
+    assert "账号已按要求整改完毕" in summary and "确认" in summary
+    answers = session.get(Conversation, "lisi").answers
+    assert (answers["year"], answers["posts"]) == (2026, 120)
+    assert answers["remarks"] == "账号已按要求整改完毕"
+
+
 def test_withdraw_with_a_wrong_number(wecom):
     reply = say(wecom, "zhangsan", "撤回 99")
     assert "#99" in reply and "只能撤回自己提交" in reply

@@ -52,9 +52,10 @@ def start_annual_from_card(ctx) -> None:
     if conv is not None:
         ctx.reply("forms/abandon_first", current=FORMS[conv.kind].title)
         return
-    ctx.note("forms/from_card", account=account, year=ctx.clock.local_now().year - 1)
-    start(ctx, FORMS["annual"], f"年检\n账号：{account.filing_no or account.name}",
-          department_id=account.department_id)
+    year = ctx.clock.local_now().year - 1
+    ctx.note("forms/from_card", account=account, year=year)
+    start(ctx, FORMS["annual"], f"年检\n账号：{account.filing_no or account.name}\n年度：{year}",
+          department_id=account.department_id, guided=True)
 
 
 def intercept(ctx, router) -> bool:
@@ -108,8 +109,12 @@ def load(ctx) -> Conversation | None:
         select(Conversation).where(Conversation.userid == ctx.userid).with_for_update())
 
 
-def start(ctx, form: FormSpec, text: str, department_id: int | None = None) -> None:
-    """Begin `form`: the blank template, a one-shot form, or the first question."""
+def start(ctx, form: FormSpec, text: str, department_id: int | None = None,
+          guided: bool = False) -> None:
+    """Begin `form`: the blank template, a one-shot form, or the first question.
+
+    `guided`: values in `text` come from the bot (a card's account and year), not the user's
+    one-shot form, so every other question is asked, optional ones included."""
     lines = text.splitlines()
     rest = lines[0].strip()[len(first_word(lines[0])):].strip()
     if rest in ("模板", "template"):
@@ -120,7 +125,7 @@ def start(ctx, form: FormSpec, text: str, department_id: int | None = None) -> N
     ctx.session.add(conv)
     step = Step(ctx, conv)
     raw, unknown, stray = parse_lines(form, lines[1:] + ([rest] if rest else []))
-    oneshot = bool(raw or unknown)
+    oneshot = bool(raw or unknown) and not guided
     remember(conv, _raw=raw, _oneshot=oneshot, _skipped=[], _history=[])
     if unknown or stray:
         step.notes.append(("unknown_labels", {"labels": unknown, "stray": stray[:3], "form": form}))
