@@ -85,6 +85,38 @@ def list_command() -> None:
         click.echo(f"{grant.role:10} {grant.userid:16} {name or '(尚未联系过)'}{scope}")
 
 
+accounts_cli = AppGroup("accounts", help="The registry of official accounts.")
+
+
+@accounts_cli.command("seed-main")
+@click.option("--department", "department_id", type=int,
+              help="Owner department id (default: the department named 宣传部).")
+@click.option("--admin", "admins", multiple=True,
+              help="管理员 userid, repeatable (default: the publicity role holders).")
+@with_appcontext
+def seed_main_command(department_id: int | None, admins: tuple[str, ...]) -> None:
+    """Register the school's main Weibo and WeChat accounts (art. 9), run by publicity."""
+    from sqlalchemy.exc import IntegrityError
+
+    from bot import main_accounts
+
+    with Session(_engine()) as session:
+        try:
+            results = main_accounts.seed(session, current_app.config["SETTINGS"],
+                                         current_app.extensions["filingbot.clock"],
+                                         department_id, list(admins))
+            session.commit()
+        except main_accounts.SeedError as exc:
+            raise click.UsageError(str(exc)) from None
+        except IntegrityError:
+            raise click.ClickException("另一个进程正在登记同一账号，请稍后重试") from None
+        for account, added in results:
+            admin_names = "、".join(p["name"] for p in account.details.get("admins") or [])
+            click.echo(f"{'已登记' if added else '已在台账中'}：{account.name}"
+                       f"（{account.platform} {account.external_id}，备案编号 {account.filing_no}）"
+                       f"，管理员：{admin_names or '未指定，请宣传部通过“变更”补充'}")
+
+
 reminders_cli = AppGroup("reminders", help="Annual review campaign, digests and approval nudges.")
 
 
@@ -122,7 +154,7 @@ def worker_command() -> None:
 def init_app(app) -> None:
     from bot.console import console_command
 
-    for group in (outbox_cli, directory_cli, roles_cli, reminders_cli):
+    for group in (outbox_cli, directory_cli, roles_cli, accounts_cli, reminders_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)
     app.cli.add_command(console_command)
