@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import directory
 from bot.context import Ctx, Sender
 from bot.direct_sql import DirectStatement
-from bot.wecom.replies import fits_passive, split_utf8, text_reply_xml, update_button_reply_xml
+from bot.wecom.replies import render_reply
 from handlers.approval.prompts import PROMPT_PREFIX
 from models import Conversation, InboundEvent, KeyValue, User
 
@@ -141,23 +141,3 @@ def load_sender(conn, userid: str) -> Sender | None:
     row = SENDER_QUERY.first(conn, {"userid": userid})
     return Sender(*row[:4], has_conversation=row[4] is not None,
                   has_question=row[5] is not None) if row else None
-
-
-def render_reply(ctx: Ctx, message) -> str:
-    """The passive reply; text over 2048 bytes goes through the outbox in several parts.
-
-    A card tap may only be answered passively with a card update (doc 90241), so any text
-    for it goes through the outbox."""
-    is_card_event = message.type == "event" and message.event.startswith("template_card")
-    if ctx.reply_button is not None or is_card_event:
-        if ctx.reply_text:
-            for part in split_utf8(ctx.reply_text):
-                ctx.send([ctx.userid], "raw", text=part)
-        return update_button_reply_xml(ctx.reply_button, message) if ctx.reply_button else ""
-    if not ctx.reply_text:
-        return ""
-    if fits_passive(ctx.reply_text):
-        return text_reply_xml(ctx.reply_text, message)
-    for part in split_utf8(ctx.reply_text):
-        ctx.send([ctx.userid], "raw", text=part)
-    return ""

@@ -1,4 +1,5 @@
-"""Passive replies: text via wechatpy, and the card-update reply wechatpy 1.8 lacks.
+"""Passive replies: text via wechatpy, the card-update reply wechatpy 1.8 lacks, and what a
+handler's reply becomes (a passive reply, or outbox messages when it cannot be one).
 
 被动回复消息格式 / 模板卡片更新消息: https://developer.work.weixin.qq.com/document/path/90241
 """
@@ -60,3 +61,23 @@ def split_utf8(content: str, limit: int = PASSIVE_TEXT_LIMIT) -> list[str]:
     if current:
         chunks.append(current)
     return [c.rstrip("\n") for c in chunks if c.strip()]
+
+
+def render_reply(ctx, message) -> str:
+    """The passive reply; text over 2048 bytes goes through the outbox in several parts.
+
+    A card tap may only be answered passively with a card update (doc 90241), so any text
+    for it goes through the outbox."""
+    is_card_event = message.type == "event" and message.event.startswith("template_card")
+    if ctx.reply_button is not None or is_card_event:
+        if ctx.reply_text:
+            for part in split_utf8(ctx.reply_text):
+                ctx.send([ctx.userid], "raw", text=part)
+        return update_button_reply_xml(ctx.reply_button, message) if ctx.reply_button else ""
+    if not ctx.reply_text:
+        return ""
+    if fits_passive(ctx.reply_text):
+        return text_reply_xml(ctx.reply_text, message)
+    for part in split_utf8(ctx.reply_text):
+        ctx.send([ctx.userid], "raw", text=part)
+    return ""
