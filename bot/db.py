@@ -141,7 +141,7 @@ def upgrade_command(revision: str) -> None:
 
         counts = seed_sandbox(current_app)
         click.echo(f"沙箱通讯录已同步：{counts['users']} 位演示成员，"
-                   f"新授予 {counts['granted']} 个角色，新登记主账号 {counts['accounts']} 个")
+                   f"新授予 {counts['granted']} 个角色")
 
 
 @db_cli.command("current")

@@ -58,13 +58,3 @@ def test_publicity_staff_find_the_seeded_accounts_in_their_annual_review(runner,
     assert runner.invoke(args=["accounts", "seed-main"]).exit_code == 0
     question = say(wecom, "wujiu", "年检")
     assert "西安电大宣传办" in question and "西安广播电视大学" in question
-
-
-def test_the_sandbox_set_up_registers_them_once(app, session):
-    from bot.sandbox import seed_sandbox
-
-    assert seed_sandbox(app)["accounts"] == 2
-    assert seed_sandbox(app)["accounts"] == 0
-    seeded = accounts(session)
-    assert sorted(a.external_id for a in seeded) == ["3512771853", "xartvu1979"]
-    assert {tuple(a.admin_userids) for a in seeded} == {("wujiu", "zhouba")}  # demo publicity
