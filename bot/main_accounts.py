@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.numbers import next_filing_number
 from bot.roles import department_heads, holders
+from handlers.forms.people import person
 from models import Account, AuditLog, Department, User
 
 PUBLICITY_DEPARTMENT = "宣传部"
@@ -55,9 +56,9 @@ def owner_department(session: Session, department_id: int | None) -> Department:
     return named[0]
 
 
-def people(session: Session, userids: list[str], strict: bool = True) -> list[dict]:
-    """Directory members as form values ({"userid", "name", "phone"}), in the order given;
-    userids not in the directory cache are an error, or skipped when not `strict`."""
+def members(session: Session, userids: list[str], strict: bool = True) -> list[dict]:
+    """Directory members as 负责人/管理员 form values, in the order given; userids not in the
+    directory cache are an error, or skipped when not `strict`."""
     found = []
     for userid in userids:
         user = session.get(User, userid)
@@ -65,7 +66,7 @@ def people(session: Session, userids: list[str], strict: bool = True) -> list[di
             if not strict:
                 continue
             raise SeedError(f"通讯录中没有成员 {userid}，请先运行 flask --app bot directory sync")
-        found.append({"userid": user.userid, "name": user.name, "phone": None})
+        found.append(person(user, None))
     return found
 
 
@@ -73,11 +74,11 @@ def seed(session: Session, settings, clock, department_id: int | None = None,
          admin_userids: list[str] | None = None) -> list[tuple[Account, bool]]:
     """Register the main accounts not yet in the registry; (account, newly added) for each."""
     department = owner_department(session, department_id)
-    leaders = people(session, department_heads(session, department.id), strict=False)[:1]
+    leaders = members(session, department_heads(session, department.id), strict=False)[:1]
     if admin_userids:
-        admins = people(session, list(dict.fromkeys(admin_userids)))
+        admins = members(session, list(dict.fromkeys(admin_userids)))
     else:
-        admins = people(session, holders(session, "publicity"), strict=False)
+        admins = members(session, holders(session, "publicity"), strict=False)
     results = []
     for main in MAIN_ACCOUNTS:
         existing = session.scalar(select(Account).where(

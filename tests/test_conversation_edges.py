@@ -147,19 +147,25 @@ def test_a_bad_year_in_a_oneshot_is_asked_not_replaced(wecom, session):
     assert "year" not in session.get(Conversation, "zhangsan").answers
 
 
-def test_the_reminder_card_knows_the_department_and_says_which_account(app, wecom, clock, session):
-    make_account(wecom.app, name="开放教育抖音", department_id=8, admins=("lisi",), platform="DY",
-                 external_id="kf", filing_no="DY-2025-0001")
+def tap_the_annual_reminder_card(app, wecom, clock) -> None:
+    """lisi, admin of 开放教育学院's account, taps it on the 2026 年检 reminder card."""
     from datetime import date, datetime
 
     from bot import reminders
     from bot.clock import SHANGHAI
+
+    make_account(wecom.app, name="开放教育抖音", department_id=8, admins=("lisi",), platform="DY",
+                 external_id="kf", filing_no="DY-2025-0001")
     clock.at = datetime(2027, 1, 4, 10, tzinfo=SHANGHAI)
     reminders.run(app, date(2027, 1, 4))
     wecom.drain()
     card = [m for m in wecom.inbox("lisi") if m["msgtype"] == "template_card"][-1]
     wecom.as_user("lisi").tap(card["task_id"], card["body"]["button_list"][0]["key"])
     wecom.drain()
+
+
+def test_the_reminder_card_knows_the_department_and_says_which_account(app, wecom, clock, session):
+    tap_the_annual_reminder_card(app, wecom, clock)
     shown = wecom.texts("lisi")[-1]
     assert "开放教育抖音" in shown and "2026 年度" in shown and "发文数量" in shown
     assert "多个部门" not in shown
@@ -170,18 +176,7 @@ def test_the_reminder_card_asks_every_question_left_including_the_remarks(app, w
                                                                           session):
     """The card gives the account and the year; the rest is asked one by one, as when 年检 is
     typed, so the optional 自查说明 is offered too (a one-shot form would skip it)."""
-    make_account(wecom.app, name="开放教育抖音", department_id=8, admins=("lisi",), platform="DY",
-                 external_id="kf", filing_no="DY-2025-0001")
-    from datetime import date, datetime
-
-    from bot import reminders
-    from bot.clock import SHANGHAI
-    clock.at = datetime(2027, 1, 4, 10, tzinfo=SHANGHAI)
-    reminders.run(app, date(2027, 1, 4))
-    wecom.drain()
-    card = [m for m in wecom.inbox("lisi") if m["msgtype"] == "template_card"][-1]
-    wecom.as_user("lisi").tap(card["task_id"], card["body"]["button_list"][0]["key"])
-    wecom.drain()
+    tap_the_annual_reminder_card(app, wecom, clock)
     assert "发文数量" in wecom.texts("lisi")[-1]
     assert "自查说明" in say(wecom, "lisi", "120", "3000", "是", "是", "无")
     summary = say(wecom, "lisi", "账号已按要求整改完毕")
