@@ -7,7 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
-from bot import directory, roles
+from bot import directory
+from workflow import roles
 
 outbox_cli = AppGroup("outbox", help="Outgoing messages.")
 directory_cli = AppGroup("directory", help="The WeCom directory cache.")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.numbers import next_filing_number
-from bot.roles import department_heads, holders
-from handlers.forms.people import person
 from models import Account, AuditLog, Department, User
+from workflow.forms.people import person
+from workflow.numbers import next_filing_number
+from workflow.roles import department_heads, holders
 
 PUBLICITY_DEPARTMENT = "宣传部"
 

@@ -6,9 +6,9 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
 
-from bot.reminders.common import JobCtx, Planned
+from bot.notify import unit_of_work
+from bot.reminders.common import Planned
 from bot.reminders.delivery import record
 from bot.reminders.plan import active_userids, department_heads_map
 from models import Account, Membership, User
@@ -41,10 +41,9 @@ def drift(session, today: date) -> list[Planned]:
 
 def check_drift(app, today: date) -> int:
     """Queue 变更 requests for drifted accounts; returns how many were queued."""
-    with Session(app.extensions["filingbot.engine"]) as session:
-        job = JobCtx(session, app.config["SETTINGS"], app.extensions["filingbot.clock"])
-        due = record(session, drift(session, today), today)
+    with unit_of_work(app) as job:
+        due = record(job.session, drift(job.session, today), today)
         for p in due:
-            job.send(p.recipients, "reminders/drift", **p.data)
-        session.commit()
+            job.tell(p.recipients, "reminders/drift", automatic=True, **p.data)
+        job.commit()
     return len(due)

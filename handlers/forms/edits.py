@@ -1,38 +1,25 @@
-"""Step edits: 返回, 修改 <字段>, 确认, a one-shot merged in, abandoning for another form."""
+"""Step edits: 返回, 修改 <字段>, 确认, a one-shot merged in."""
 
 from __future__ import annotations
 
 from bot.router import first_word
-from handlers.forms.catalog import form_for_command
 from handlers.forms.oneshot import parse_lines
-from handlers.forms.state import CONFIRM, NO, YES, remember
-from handlers.forms.submit import submit, submit_problem
+from handlers.forms.state import CONFIRM, remember
+from workflow.kinds import KINDS
+from workflow.submit import submit, submit_problem
 
 
 class Edits:
-    """Mixed into Step: going back, editing, confirming, merging and abandoning."""
-
-    def on_abandon(self, text: str) -> None:
-        from handlers.forms.engine import start  # engine imports Step: a top import would cycle
-
-        pending, resume = self.answers.get("_pending", ""), self.answers.get("_resume", "")
-        if text.lower() in YES:
-            self.ctx.session.delete(self.conv)
-            self.ctx.session.flush()
-            start(self.ctx, form_for_command(first_word(pending)), pending)
-        elif text.lower() in NO:
-            remember(self.conv, step=resume)
-            self.repeat()
-        else:
-            self.ctx.reply("forms/abandon", current=self.form.title,
-                           new=form_for_command(first_word(pending)).title)
+    """Mixed into Step: going back, editing, confirming and merging."""
 
     def on_confirm(self, text: str) -> None:
         if text.lower() in CONFIRM:
-            problem = submit_problem(self.form, self.answers)
+            kind = KINDS[self.form.kind]
+            problem = submit_problem(kind, self.answers)
             if problem:
-                return self.summary(error=problem)
-            filing = submit(self.ctx, self.form, self.conv)
+                return self.summary(error=problem.message)
+            fields = {k: val for k, val in self.answers.items() if not k.startswith("_")}
+            filing = submit(self.ctx.uow, kind, self.answers.get("_dept"), fields)
             self.ctx.session.delete(self.conv)
             self.ctx.reply("forms/submitted", form=self.form, filing=filing)
             return

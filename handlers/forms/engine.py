@@ -18,15 +18,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.directory import departments_of
 from bot.render import render_text
 from bot.router import first_word
-from handlers.forms.catalog import FORMS, form_for_command
 from handlers.forms.oneshot import blank_template, parse_lines
-from handlers.forms.spec import FormSpec
-from handlers.forms.state import CANCEL, FORM_WORDS, remember
+from handlers.forms.state import CANCEL, FORM_WORDS, NO, YES, remember
 from handlers.forms.steps import Step
-from models import Conversation
+from models import Account, Conversation, Membership
+from workflow.forms.spec import FormSpec
+from workflow.kinds import FORMS, form_for_command
+from workflow.roles import departments_of
 
 IDLE_LIMIT = timedelta(minutes=30)
 
@@ -39,8 +39,6 @@ def register(router) -> None:
 def start_annual_from_card(ctx) -> None:
     """A tap on a reminder card's account button: the 年检 form for that account, in the
     account's department (no department question), saying which account and year it is."""
-    from models import Account, Membership
-
     account_id = (ctx.message.key or "").split(":", 1)[-1]
     account = ctx.session.get(Account, int(account_id)) if account_id.isdigit() else None
     member = account is not None and ctx.session.get(Membership,
@@ -94,8 +92,27 @@ def intercept(ctx, router) -> bool:
                  _resume=conv.step if conv.step != "abandon" else conv.answers.get("_resume"))
         ctx.reply("forms/abandon", current=FORMS[conv.kind].title, new=form.title)
         return True
+    if conv.step == "abandon":
+        abandon_or_resume(ctx, conv, text)
+        return True
     Step(ctx, conv).handle(text)
     return True
+
+
+def abandon_or_resume(ctx, conv: Conversation, text: str) -> None:
+    """A new form's command came mid-form: 是 starts it (the old form is dropped), 否 resumes."""
+    pending, resume = conv.answers.get("_pending", ""), conv.answers.get("_resume", "")
+    conv.updated_at = ctx.clock.now()
+    if text.lower() in YES:
+        ctx.session.delete(conv)
+        ctx.session.flush()
+        start(ctx, form_for_command(first_word(pending)), pending)
+    elif text.lower() in NO:
+        remember(conv, step=resume)
+        Step(ctx, conv).repeat()
+    else:
+        ctx.reply("forms/abandon", current=FORMS[conv.kind].title,
+                  new=form_for_command(first_word(pending)).title)
 
 
 def load(ctx) -> Conversation | None:

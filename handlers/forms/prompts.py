@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.forms import accounts
-from handlers.forms import answers as a
-from handlers.forms import validators as v
+from workflow.forms import accounts
+from workflow.forms import answers as a
+from workflow.forms import validators as v
 
 
 class Prompts:

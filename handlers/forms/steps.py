@@ -5,13 +5,13 @@ Its edits (返回, 修改, 确认, abandoning) are in edits.py; what the user se
 from __future__ import annotations
 
 from bot.router import first_word
-from handlers.forms import answers as a
-from handlers.forms import validators as v
-from handlers.forms.catalog import FORMS
 from handlers.forms.edits import Edits
 from handlers.forms.prompts import Prompts
 from handlers.forms.state import BACK, EDIT, SKIP, remember
 from models import Conversation
+from workflow.forms import answers as a
+from workflow.forms import validators as v
+from workflow.kinds import FORMS
 
 
 class Step(Edits, Prompts):
@@ -36,8 +36,6 @@ class Step(Edits, Prompts):
     # --- dispatch on the current step ----------------------------------------------------
     def handle(self, text: str) -> None:
         step = self.conv.step
-        if step == "abandon":
-            return self.on_abandon(text)
         if text.lower() in BACK:
             return self.back()
         if first_word(text) in EDIT and step not in ("department", "choose"):

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 
-from bot.roles import department_heads
-from handlers.forms import accounts, people
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import Field, FormSpec
 from models import User
+from workflow.forms import accounts, people
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import Field, FormSpec
+from workflow.roles import department_heads
 
 __all__ = ["FormContext", "NeedsChoice", "default_value", "read", "show"]
 

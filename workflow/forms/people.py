@@ -7,10 +7,10 @@ import re
 
 from sqlalchemy import select
 
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import Field
 from models import Department, Membership, User
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import Field
 
 SEPARATORS = re.compile(r"[、，,;；]+")
 

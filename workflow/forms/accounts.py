@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import FormSpec
 from models import Account, Filing
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import FormSpec
 
 OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
 
