@@ -10,7 +10,6 @@ from sqlalchemy import select
 from handlers.approval import prompts
 from models import Card, Decision, Filing, FilingStatus
 from workflow import decide as d
-from workflow.access import can_see_filing, viewer
 from workflow.kinds import kind_of, stage_of
 from workflow.queries import names_of, waiting_for
 from workflow.routing import approvers
@@ -128,7 +127,3 @@ def on_todo(ctx) -> None:
               forms={f.kind: kind_of(f).form for f in waiting},
               names=names_of(ctx.session, [f.submitter for f in waiting]))
 
-
-def visible(ctx, filing) -> bool:
-    """Whether the sender may see `filing` (workflow.access)."""
-    return can_see_filing(viewer(ctx.session, ctx.userid), filing)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from bot.render import render_text
 from models import Account, Filing
 from workflow.forms import validators as v
 from workflow.forms.context import FormContext, NeedsChoice
@@ -37,7 +38,7 @@ def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
             named = ([a for a in accounts if a.name == text]
                      or [a for a in accounts if text in a.name])
             if len(named) > 1:
-                raise NeedsChoice("有多个账号符合，请回复序号选择：",
+                raise NeedsChoice(render_text("forms/hint", code="several_accounts"),
                                   [(describe_account(a), account_value(a)) for a in named])
             chosen = named[0] if named else None
     if chosen is None:
