@@ -11,7 +11,7 @@ from bot.notify import unit_of_work
 from bot.reminders.common import Planned
 from bot.reminders.delivery import record
 from bot.reminders.plan import active_userids, department_heads_map
-from models import Account, Membership, User
+from models import Account, AccountStatus, Membership, User
 
 
 def drift(session, today: date) -> list[Planned]:
@@ -27,7 +27,7 @@ def drift(session, today: date) -> list[Planned]:
     planned = []
     for account in session.execute(select(Account.id, Account.name, Account.filing_no,
                                           Account.department_id, Account.admin_userids)
-                                   .where(Account.status == "active")).all():
+                                   .where(Account.status == AccountStatus.ACTIVE)).all():
         for admin in account.admin_userids or []:
             if admin in active and admin in members[account.department_id]:
                 continue

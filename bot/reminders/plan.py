@@ -18,7 +18,16 @@ from bot.reminders.common import (
     Planned,
     review_window,
 )
-from models import Account, Filing, FilingStatus, Membership, ReminderSent, User, ZeroReport
+from models import (
+    Account,
+    AccountStatus,
+    Filing,
+    FilingStatus,
+    Membership,
+    ReminderSent,
+    User,
+    ZeroReport,
+)
 from workflow.kinds import stage_of
 from workflow.review import reviewed_accounts
 from workflow.roles import holders
@@ -46,7 +55,8 @@ def campaign(session, settings, today: date) -> list[Planned]:
     planned = []
     for account in session.execute(select(
             Account.id, Account.name, Account.filing_no, Account.department_id,
-            Account.admin_userids, Account.platform).where(Account.status == "active")).all():
+            Account.admin_userids, Account.platform)
+            .where(Account.status == AccountStatus.ACTIVE)).all():
         if account.id in reviewed:
             continue
         target = str(account.id)
@@ -64,7 +74,7 @@ def campaign(session, settings, today: date) -> list[Planned]:
             "admins": recipients, "heads": escalate, "department_id": account.department_id}))
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
     with_accounts = set(session.scalars(select(Account.department_id)
-                                        .where(Account.status == "active")))
+                                        .where(Account.status == AccountStatus.ACTIVE)))
     zero_last = dict(session.execute(
         select(ReminderSent.target, func.max(ReminderSent.seq))
         .where(ReminderSent.kind == "zero", ReminderSent.period == period)

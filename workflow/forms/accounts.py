@@ -7,19 +7,20 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from bot.render import render_text
-from models import Account, Filing
+from models import Account, AccountStatus, Filing, FilingStatus
 from workflow.forms import validators as v
 from workflow.forms.context import FormContext, NeedsChoice
 from workflow.forms.spec import FormSpec
 
-OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
+OPEN_STATUSES = FilingStatus.waiting_ones()
+CHANGEABLE = (AccountStatus.ACTIVE, AccountStatus.ORDERED_CLOSED)  # may be changed or closed
 
 
 def department_accounts(fc: FormContext) -> list[Account]:
     """The department's accounts that can still be changed, reviewed or closed."""
     return list(fc.session.scalars(
         select(Account).where(Account.department_id == fc.department_id,
-                              Account.status.in_(("active", "ordered_closed")))
+                              Account.status.in_(CHANGEABLE))
         .order_by(Account.id)))
 
 
@@ -88,7 +89,7 @@ def check_not_registered(fc: FormContext, platform: str, external_id: str) -> No
     with its number."""
     account = fc.session.scalar(select(Account).where(
         Account.platform == platform, Account.external_id == external_id,
-        Account.status != "closed"))
+        Account.status != AccountStatus.CLOSED))
     if account is not None:
         raise v.Invalid("duplicate_account", name=account.name,
                         number=account.filing_no or "待编号")
@@ -107,6 +108,7 @@ def check_no_annual(fc: FormContext, year: int) -> None:
         return
     for filing in fc.session.scalars(select(Filing).where(
             Filing.kind == "annual", Filing.account_id == chosen["id"],
-            Filing.status.in_(OPEN_STATUSES + ("approved", "done")))):  # not returned/rejected
+            Filing.status.in_(OPEN_STATUSES + (FilingStatus.APPROVED, FilingStatus.DONE)))):
+        # returned, rejected or withdrawn ones may be filed again
         if filing.fields.get("year") == year:
             raise v.Invalid("duplicate_annual", year=year, number=f"#{filing.id}")
