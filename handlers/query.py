@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.db import claim_row
+from handlers.approval.commands import text_commands
 from models import Account, Filing, FilingStatus, KeyValue
 from workflow.access import viewer
 from workflow.forms.validators import PLATFORM_NAMES
@@ -37,14 +38,16 @@ def show_first_page(ctx) -> None:
 
 
 def show_filing(ctx, filing_id: int) -> None:
-    """查询 <编号>: a filing, its decisions and its audit trail."""
+    """查询 <编号>: a filing's every field, its history and the reasons given; a decider is
+    told how to decide it in text (同意 N)."""
     detail = filing_detail(ctx.session, viewer(ctx.session, ctx.userid), filing_id)
     if detail is None:
         ctx.reply("approval/not_found")
         return
-    ctx.reply("approval/history", filing=detail.filing, form=detail.kind.form,
+    ctx.reply("approval/history", filing=detail.filing, form=detail.kind.form, rows=detail.rows,
               entries=detail.entries, names=detail.names,
-              reasons=[d for d in detail.decisions if d.reason], delta=BEIJING)
+              reasons=[d for d in detail.decisions if d.reason], delta=BEIJING,
+              commands=text_commands(detail.stage) if detail.choices else [])
 
 
 def show_account(ctx, reference: str) -> None:

@@ -28,6 +28,20 @@ def register(router) -> None:
     router.command("待办", "todo")(on_todo)
 
 
+def text_commands(stage) -> list[tuple[str, object]]:
+    """The words that decide at `stage` in text, with the choice each takes (同意 → the first,
+    驳回 → the first refusing one, 合格/整改/不合格 by name)."""
+    named = {key: word for word, key in reversed(NAMED_CHOICES.items())}
+    refusing = next((c for c in stage.choices if c.refuses), None)
+    words = []
+    for choice in stage.choices:
+        word = named.get(choice.key) or ("同意" if choice is stage.choices[0] else
+                                         "驳回" if choice is refusing else None)
+        if word:
+            words.append((word, choice))
+    return words
+
+
 def on_tap(ctx) -> None:
     """template_card_event with key decide:<filing>:<stage>:<choice>."""
     message = ctx.message
