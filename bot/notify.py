@@ -66,6 +66,18 @@ class OutboxNotifier:
                 .values(status="dead", last_error="superseded: decided before delivery"))
 
 
+    def card_is_live(self, session, card, *, now) -> bool:
+        """Whether `card` can still be tapped: its response code is younger than 72 h, or its
+        send is still on its way (queued, not dead); never for a card that was not sent."""
+        if card is None:
+            return False
+        if card.response_code_at is not None:
+            return card_is_live(card, now)
+        return session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.card_task_id == card.task_id, OutboxMessage.kind == "send",
+            OutboxMessage.status.in_(("pending", "sending"))).limit(1)) is not None
+
+
 def card_context(session, filing, stage, task_id: str) -> dict:
     """What the decision card shows: the form's first fields, who filed it, from where."""
     form = kind_of(filing).form

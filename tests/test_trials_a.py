@@ -37,3 +37,34 @@ def test_item2_deciders_see_every_field(wecom, session):
     # the submitter sees the fields too, without an invitation to decide
     mine = say(wecom, "zhangsan", f"查询 {filing.id}")
     assert "用途：学院新闻" in mine and f"同意 {filing.id}" not in mine
+
+
+def test_item4_todo_sends_a_card_only_where_the_last_one_cannot_be_tapped(wecom, session, clock):
+    from models import OutboxMessage
+    say(wecom, "zhangsan", REGISTER, "确认")
+    first = session.scalars(select(Filing)).one()
+    assert len(cards(wecom, "liming")) == 1
+    for _ in range(3):
+        todo = say(wecom, "liming", "待办")
+        assert f"#{first.id}" in todo
+    assert len(cards(wecom, "liming")) == 1  # the card they have still works: no second one
+    clock.advance(hours=73)  # its response code has expired: the card cannot be greyed any more
+    say(wecom, "liming", "待办")
+    assert len(cards(wecom, "liming")) == 2
+    say(wecom, "liming", "待办")
+    assert len(cards(wecom, "liming")) == 2
+    # a card that never reached them (its send died) is sent again; the live one is not
+    say(wecom, "zhangsan", "登记\n平台：新浪微博\n账号名称：文法学院微博\n账号ID：1234567890")
+    wecom.as_user("zhangsan").say("确认")
+    session.execute(OutboxMessage.__table__.update()
+                    .where(OutboxMessage.card_task_id.is_not(None),
+                           OutboxMessage.status == "pending")
+                    .values(status="dead", last_error="test: never delivered"))
+    wecom.drain()
+    assert len(cards(wecom, "liming")) == 2
+    todo = say(wecom, "liming", "待办")
+    assert "2 件" in todo
+    mine = cards(wecom, "liming")
+    assert len(mine) == 3 and mine[-1]["task_id"].startswith(f"f{first.id + 1}-")
+    tap(wecom, "liming", "确认", mine[1])
+    assert refresh(session, Filing, first.id).status == "awaiting_office"

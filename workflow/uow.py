@@ -40,6 +40,9 @@ class Notifier(Protocol):
                     tapped: str | None = None, click_code: str | None = None) -> None:
         """Grey out every card of the stage for all its recipients."""
 
+    def card_is_live(self, session: Session, card, *, now) -> bool:
+        """Whether a card (a Card row, or None) can still be tapped and greyed out."""
+
 
 class UnitOfWork:
     """A transaction and the effects it collects. Rolled back unless committed.
@@ -85,6 +88,11 @@ class UnitOfWork:
                                        now=self.clock.now())
         self.enqueued += 1
         return card
+
+    def card_is_live(self, card) -> bool:
+        """Whether `card` (None: no card) can still be tapped: delivered, or on its way, and
+        not expired."""
+        return self.notifier.card_is_live(self.session, card, now=self.clock.now())
 
     def close_cards(self, filing, stage_name: str, closed_text: str, *, tapped=None,
                     click_code=None) -> None:

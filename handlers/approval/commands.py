@@ -11,11 +11,11 @@ from handlers.approval import prompts
 from models import Card, Decision, Filing, FilingStatus
 from workflow import decide as d
 from workflow.kinds import kind_of, stage_of
-from workflow.queries import names_of, waiting_for
+from workflow.queries import names_of
 from workflow.routing import approvers
+from workflow.todo import todo
 
 NUMBER = re.compile(r"^#?\s*(\d{1,9})\s*(.*)$", re.S)
-TODO_CARDS = 5  # fresh cards sent by 待办 at a time
 NAMED_CHOICES = {"合格": "pass", "不合格": "fail", "整改": "fix", "限期整改": "fix"}
 
 
@@ -133,11 +133,9 @@ def on_withdraw(ctx) -> None:
 
 
 def on_todo(ctx) -> None:
-    """待办: what waits for this user's decision, with fresh cards (old ones may be stale)."""
-    waiting = [filing for filing, _stage in waiting_for(ctx.session, ctx.userid)]
-    for filing in waiting[:TODO_CARDS]:
-        ctx.uow.send_card(filing, stage_of(filing), [ctx.userid])
-    ctx.reply("approval/todo", waiting=waiting, shown=min(len(waiting), TODO_CARDS),
-              forms={f.kind: kind_of(f).form for f in waiting},
-              names=names_of(ctx.session, [f.submitter for f in waiting]))
+    """待办: what waits for this user's decision; a fresh card only where theirs has lapsed."""
+    waiting = todo(ctx.uow, ctx.userid)
+    ctx.reply("approval/todo", waiting=waiting,
+              forms={w.filing.kind: kind_of(w.filing).form for w in waiting},
+              names=names_of(ctx.session, [w.filing.submitter for w in waiting]))
 
