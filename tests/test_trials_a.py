@@ -68,3 +68,39 @@ def test_item4_todo_sends_a_card_only_where_the_last_one_cannot_be_tapped(wecom,
     assert len(mine) == 3 and mine[-1]["task_id"].startswith(f"f{first.id + 1}-")
     tap(wecom, "liming", "确认", mine[1])
     assert refresh(session, Filing, first.id).status == "awaiting_office"
+
+
+def annual_for(wecom, account_name: str, year: int = 2026) -> Filing:
+    say(wecom, "zhangsan", f"年检\n账号：{account_name}\n年度：{year}\n发文数量：12\n粉丝数：300\n"
+        "审核制度：是\n专人管理：是\n安全事件：无", "确认")
+
+
+def test_item6_a_returned_or_withdrawn_annual_leaves_the_account_missing(app, wecom, session,
+                                                                         clock):
+    from datetime import date
+
+    from tests.factories import make_account
+    from tests.test_reminders import run_on
+    for n, name in enumerate(("退回号", "撤回号", "整改号")):
+        make_account(app, name=name, external_id=f"wx{n}a", filing_no=f"WX-2025-000{n + 1}")
+    run_on(app, clock, date(2027, 1, 2))  # a Saturday in the window: the first reminders
+    wecom.drain()
+    annual_for(wecom, "退回号")
+    tap(wecom, "liming", "退回")
+    say(wecom, "liming", "粉丝数不对")
+    annual_for(wecom, "撤回号")
+    withdrawn = session.scalars(select(Filing).order_by(Filing.id.desc())).first()
+    assert "已撤回" in say(wecom, "zhangsan", f"撤回 {withdrawn.id}")
+    annual_for(wecom, "整改号")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "限期整改")
+    say(wecom, "wangwu", "补齐审核记录")
+    before = len(wecom.messages("zhangsan"))
+    run_on(app, clock, date(2027, 1, 11))  # Monday: reminders again, and the office's digest
+    wecom.drain()
+    reminded = "\n".join(wecom.messages("zhangsan")[before:])
+    assert "退回号" in reminded and "撤回号" in reminded  # still missing: reminded again
+    assert "整改号" not in reminded  # rectifying by its own deadline
+    digest = wecom.messages("wangwu")[-1]
+    assert "周报" in digest and "审核中或整改中 1" in digest and "未提交 2" in digest
+    assert "文法学院：完成 0｜审核中/整改中 1｜未提交 2" in digest
