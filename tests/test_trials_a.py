@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from models import Filing
-from tests.test_approval import GRANTS, REGISTER, cards, refresh, tap
+from models import Account, Filing
+from tests.test_approval import GRANTS, REGISTER, cards, last_text, refresh, tap
 from tests.wecom import say, sync_and_grant
 
 
@@ -104,3 +104,29 @@ def test_item6_a_returned_or_withdrawn_annual_leaves_the_account_missing(app, we
     digest = wecom.messages("wangwu")[-1]
     assert "周报" in digest and "审核中或整改中 1" in digest and "未提交 2" in digest
     assert "文法学院：完成 0｜审核中/整改中 1｜未提交 2" in digest
+
+
+def test_item7_a_passed_annual_is_copied_to_publicity_and_approvers_see_the_number(wecom,
+                                                                                  session):
+    from tests.factories import make_account
+    make_account(wecom.app, external_id="wenfa_old")
+    annual_for(wecom, "文法学院微信", 2025)
+    tap(wecom, "liming", "确认")
+    copies = len(wecom.texts("zhouba"))
+    tap(wecom, "wangwu", "合格")
+    [copy] = wecom.texts("zhouba")[copies:]  # SPEC §5.5: publicity gets a copy
+    assert "抄送" in copy and "文法学院微信" in copy and "合格" in copy and "2025" in copy
+    assert "已批准" not in copy
+    # the approver's own confirmation of a 登记/申请 shows the 备案编号 it assigned
+    say(wecom, "zhangsan", REGISTER, "确认")
+    tap(wecom, "liming", "确认")
+    assert "备案编号" not in last_text(wecom, "liming")
+    tap(wecom, "wangwu", "批准")
+    assert "备案编号：WX-2026-0001" in last_text(wecom, "wangwu")
+    say(wecom, "zhangsan", "申请\n平台：抖音\n拟用名称：文法新声\n申请理由：宣传\n内容定位：学院动态",
+        "确认")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "zhaoliu", "批准")
+    applied = session.scalars(select(Filing).order_by(Filing.id.desc())).first()
+    number = session.get(Account, applied.account_id).filing_no
+    assert number.startswith("DY-2026-") and f"备案编号：{number}" in last_text(wecom, "zhaoliu")

@@ -28,6 +28,7 @@ class Outcome:
     decider: str | None = None  # name of whoever decided (the winner, for a lost race)
     closed_text: str | None = None  # what the stage's cards now say
     decision: Decision | None = None
+    assigned: str | None = None  # the 备案编号 this decision gave the account (登记/申请)
 
     @property
     def asks_reason(self) -> bool:
@@ -85,15 +86,19 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     uow.close_cards(filing, stage.name, closed_text, tapped=tapped, click_code=click_code)
     kind = kind_of(filing)
     transition = Transition(filing, kind, stage, choice, decision)
+    number_before = getattr(account_of(session, filing), "filing_no", None)
     for effect in choice.effects:
         effect(uow, transition)
+    account = account_of(session, filing)
+    assigned = account.filing_no if account and account.filing_no != number_before else None
     if FilingStatus(filing.status).waiting:
         route(uow, filing)  # the next stage's deciders get their card
     uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
-             decider=actor.name, form=kind.form, account=account_of(session, filing))
+             decider=actor.name, form=kind.form, account=account)
     if reason and choice.asks_reason:
         tell_reason(uow, filing, decision, reason)
-    return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision)
+    return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision,
+                   assigned)
 
 
 def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:

@@ -129,7 +129,7 @@ ANNUAL = Kind(catalog.ANNUAL, (
     dept_stage(),
     Stage("office", S.AWAITING_OFFICE, "年度审核", "office", (
         Choice("pass", "合格", "合格", S.APPROVED, "approval/outcome/annual_pass",
-               effects=(effects.record_review,)),
+               effects=(effects.record_review, effects.copy_publicity)),
         Choice("fix", "限期整改", "限期整改", S.RETURNED, "approval/outcome/annual_fix", style=3,
                asks_reason=True, refuses=True, tells_heads=True),
         Choice("fail", "不合格", "不合格", S.REJECTED, "approval/outcome/annual_fail", style=2,
