@@ -130,3 +130,37 @@ def test_item7_a_passed_annual_is_copied_to_publicity_and_approvers_see_the_numb
     applied = session.scalars(select(Filing).order_by(Filing.id.desc())).first()
     number = session.get(Account, applied.account_id).filing_no
     assert number.startswith("DY-2026-") and f"备案编号：{number}" in last_text(wecom, "zhaoliu")
+
+
+def test_item13_office_and_publicity_query_everything_in_chat(app, wecom, session):
+    from tests.factories import make_account
+    make_account(app, name="文法学院微信", external_id="wenfa2019", filing_no="WX-2025-0001")
+    for n in range(9):
+        make_account(app, name=f"经管微博{n}", platform="WB", external_id=f"10000{n}",
+                     filing_no=f"WB-2025-000{n + 1}", department_id=6, admins=("liulei",))
+    make_account(app, name="文法学院微博", platform="WB", external_id="200001",
+                 filing_no="WB-2025-0010")
+    make_account(app, name="经管学院抖音", platform="DY", external_id="jg", department_id=6,
+                 filing_no="DY-2025-0001", admins=("liulei",))
+    say(wecom, "zhangsan", REGISTER.replace("wenfa2019", "wenfa2020").replace("：文法学院\n",
+                                                                              "：文法新闻\n"), "确认")
+    say(wecom, "xuli", "登记\n平台：抖音\n账号名称：理工学院抖音\n账号ID：ligong", "确认")
+    for userid in ("wangwu", "zhouba", "sunqi"):  # office, publicity, admin
+        department = say(wecom, userid, "查询 文法学院")
+        assert "文法学院微信" in department and "文法学院微博" in department, userid
+        assert "文法新闻" in department
+        assert "经管学院" not in department and "理工学院抖音" not in department
+        assert "没有找到" not in department
+    waiting = say(wecom, "wangwu", "查询 待审")
+    assert "文法新闻" in waiting and "理工学院抖音" in waiting and "文法学院微信" not in waiting
+    weibo = say(wecom, "zhouba", "查询 微博")
+    assert "经管微博0" in weibo and "文法学院微博" in weibo and "10 个" in weibo
+    assert "文法学院微信" not in weibo and "经管学院抖音" not in weibo
+    more = say(wecom, "zhouba", "更多")  # the same listing goes on
+    assert "经管微博8" in more and "文法学院微信" not in more
+    assert "没有更多" in say(wecom, "zhouba", "更多")
+    # staff keep today's behaviour: their own department's accounts by 备案编号 or name
+    assert "没有找到" in say(wecom, "zhangsan", "查询 微博")
+    assert "没有找到" in say(wecom, "xuli", "查询 文法学院")
+    assert "文法学院微信" in say(wecom, "zhangsan", "查询 WX-2025-0001")
+    assert "理工学院抖音" not in say(wecom, "zhangsan", "查询")

@@ -109,17 +109,26 @@ def decision_row(filing: Filing, d: Decision, names: dict[str, str]) -> Decision
 
 
 # --- lists of filings -----------------------------------------------------------------------
+OPEN = (*FilingStatus.waiting_ones(), FilingStatus.ORDERED)  # still in progress
+
+
 @dataclass(frozen=True)
 class FilingFilters:
     kind: str | None = None
     statuses: tuple[FilingStatus, ...] = ()
     department_id: int | None = None
     account_id: int | None = None
+    department_ids: tuple[int, ...] | None = None  # any of these (None: no such filter)
 
 
 def visible_filings(session, v: Viewer, filters: FilingFilters = FilingFilters(), page: int = 1,
                     size: int = PAGE_SIZE) -> Page:
     """The filings the viewer may see, newest first, filtered and paged in SQL."""
+    return paged(session, filings_query(v, filters), Filing.id.desc(), page, size)
+
+
+def filings_query(v: Viewer, filters: FilingFilters):
+    """SQL for the filings the viewer may see, filtered (unordered)."""
     query = select(Filing).where(filing_clause(v))
     if filters.kind:
         query = query.where(Filing.kind == filters.kind)
@@ -127,9 +136,11 @@ def visible_filings(session, v: Viewer, filters: FilingFilters = FilingFilters()
         query = query.where(Filing.status.in_(filters.statuses))
     if filters.department_id is not None:
         query = query.where(Filing.department_id == filters.department_id)
+    if filters.department_ids is not None:
+        query = query.where(Filing.department_id.in_(filters.department_ids))
     if filters.account_id is not None:
         query = query.where(Filing.account_id == filters.account_id)
-    return paged(session, query, Filing.id.desc(), page, size)
+    return query
 
 
 def waiting_for(session, userid: str) -> list[tuple[Filing, Stage]]:
@@ -151,14 +162,23 @@ class RegistryFilters:
     platform: str | None = None
     status: AccountStatus | None = None
     text: str = ""  # name, ID, 备案编号, or a person's name
+    department_ids: tuple[int, ...] | None = None  # any of these (None: no such filter)
 
 
 def registry(session, v: Viewer, filters: RegistryFilters = RegistryFilters(), page: int = 1,
              size: int = PAGE_SIZE) -> Page:
     """The accounts the viewer may see, by department then id, filtered and paged in SQL."""
+    return paged(session, registry_query(session, v, filters), (Account.department_id, Account.id),
+                 page, size)
+
+
+def registry_query(session, v: Viewer, filters: RegistryFilters):
+    """SQL for the accounts the viewer may see, filtered (unordered)."""
     query = select(Account).where(account_clause(v))
     if filters.department_id is not None:
         query = query.where(Account.department_id == filters.department_id)
+    if filters.department_ids is not None:
+        query = query.where(Account.department_id.in_(filters.department_ids))
     if filters.platform:
         query = query.where(Account.platform == filters.platform)
     if filters.status:
@@ -172,7 +192,7 @@ def registry(session, v: Viewer, filters: RegistryFilters = RegistryFilters(), p
             Account.name.like(like), Account.external_id.like(like),
             func.coalesce(Account.filing_no, "").like(like.upper()),
             *(admins.like(f'%"{userid}"%') for userid in people)))
-    return paged(session, query, (Account.department_id, Account.id), page, size)
+    return query
 
 
 def find_account(session, v: Viewer, reference: str) -> Account | None:
