@@ -14,7 +14,7 @@ from workflow.access import viewer
 from workflow.forms.validators import PLATFORM_NAMES
 from workflow.kinds import FORMS
 from workflow.lookup import Listing, find, listing_page, mine
-from workflow.queries import account_history, filing_detail
+from workflow.queries import account_history, filing_detail, outcome_names
 
 PAGE = 8
 BEIJING = timedelta(hours=8)  # audit times are UTC; the school reads Beijing time
@@ -51,17 +51,17 @@ def show_filing(ctx, filing_id: int) -> None:
         ctx.reply("approval/not_found")
         return
     ctx.reply("approval/history", filing=detail.filing, form=detail.kind.form, rows=detail.rows,
-              entries=detail.entries, names=detail.names,
-              reasons=[d for d in detail.decisions if d.reason], delta=BEIJING,
-              commands=text_commands(detail.stage) if detail.choices else [])
+              changes=detail.changes, names=detail.names, state=detail.state,
+              outcomes=outcome_names(), reasons=[d for d in detail.decisions if d.reason],
+              delta=BEIJING, commands=text_commands(detail.stage) if detail.choices else [])
 
 
 def show_account(ctx, me, account: Account) -> None:
     """An account, its filings and what happened to it."""
     history = account_history(ctx.session, me, account.id)
-    ctx.reply("query/account", account=history.account, entries=history.entries,
-              filings=history.filings, names=history.names, forms=FORMS,
-              platforms=PLATFORM_NAMES, delta=BEIJING)
+    ctx.reply("query/account", account=history.account, changes=history.changes,
+              filings=history.filings, states=history.states, outcomes=outcome_names(),
+              names=history.names, forms=FORMS, platforms=PLATFORM_NAMES, delta=BEIJING)
 
 
 def show_next_page(ctx) -> None:

@@ -235,7 +235,7 @@ def test_taps_that_must_not_decide(wecom, session, runner, clock):
     clock.advance(seconds=1)
     wecom.phone.post("zhaoliu", tap_xml(wecom, "zhaoliu", card["task_id"], key))
     wecom.drain()
-    assert "已由 王五 处理" in last_text(wecom, "zhaoliu")
+    assert "已由王五处理" in last_text(wecom, "zhaoliu")
     assert session.scalar(select(func.count()).select_from(Decision)) == 2
 
 
@@ -286,7 +286,7 @@ def test_text_decisions_and_todo(wecom, session):
     say(wecom, "wangwu", f"驳回 #{filing.id} 请补充主页链接")
     assert refresh(session, Filing, filing.id).status == "rejected"
     assert "请补充主页链接" in " ".join(wecom.texts("zhangsan"))
-    assert "已由 王五" in say(wecom, "zhaoliu", f"同意 {filing.id}")
+    assert "已由王五" in say(wecom, "zhaoliu", f"同意 {filing.id}")
 
 
 def office_users(n):

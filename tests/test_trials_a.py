@@ -3,12 +3,18 @@ the emulator and fails on the behaviour the trials reported."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from models import Account, Filing
 from tests.test_approval import GRANTS, REGISTER, cards, last_text, refresh, tap
 from tests.wecom import say, sync_and_grant
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @pytest.fixture(autouse=True)
@@ -164,3 +170,140 @@ def test_item13_office_and_publicity_query_everything_in_chat(app, wecom, sessio
     assert "没有找到" in say(wecom, "xuli", "查询 文法学院")
     assert "文法学院微信" in say(wecom, "zhangsan", "查询 WX-2025-0001")
     assert "理工学院抖音" not in say(wecom, "zhangsan", "查询")
+
+
+# --- item 18: words ---------------------------------------------------------------------------
+ANNUAL_2025 = ("年检\n账号：{}\n年度：2025\n发文数量：12\n粉丝数：300\n审核制度：是\n专人管理：是\n"
+               "安全事件：无")
+QUOTED = re.compile(r"“[^”]*”")
+STRAY_SPACE = re.compile(r"[\u4e00-\u9fff（），。：、“”｜] (?=[\u4e00-\u9fff（），。：、“”｜])"
+                         r"|[\u4e00-\u9fff（），。：、“”｜] (?=[（），。：、“”｜])")
+
+
+def test_item18_words_one_name_for_each_number():
+    """A filing's #N is its 事项编号, an account's number its 备案编号: never a bare 编号."""
+    for path in TEMPLATES.rglob("*.j2"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer("编号", text):
+            before = text[max(0, match.start() - 2):match.start()]
+            assert before in ("事项", "备案"), f"{path.relative_to(TEMPLATES)}: …{before}编号"
+
+
+def test_item18_words_a_filing_is_numbered_as_its_事项编号(wecom, session):
+    reply = say(wecom, "zhangsan", REGISTER, "确认")
+    filing = session.scalars(select(Filing)).one()
+    assert f"事项编号 #{filing.id}" in reply
+    [card] = cards(wecom, "liming")
+    assert card["body"]["main_title"]["desc"].startswith(f"事项编号 #{filing.id}")
+
+
+def test_item18_words_annual_statuses_and_history_say_from_what_to_what(wecom, session):
+    from tests.factories import make_account
+    make_account(wecom.app, name="文法学院微信")
+    make_account(wecom.app, name="文法学院抖音", platform="DY", external_id="wfdy",
+                 filing_no="DY-2025-0001")
+    say(wecom, "zhangsan", ANNUAL_2025.format("文法学院微信"), "确认")
+    annual = session.scalars(select(Filing)).one()
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "限期整改")
+    say(wecom, "wangwu", "补齐审核记录")
+    fixing = say(wecom, "zhangsan", f"查询 {annual.id}")
+    assert fixing.splitlines()[0].endswith("｜限期整改") and "已退回" not in fixing
+    assert "（待党政办审核 → 限期整改）" in fixing
+    say(wecom, "zhangsan", ANNUAL_2025.format("文法学院微信"), "确认")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "合格")
+    history = say(wecom, "zhangsan", f"查询 {annual.id}")
+    assert history.splitlines()[0].endswith("｜合格") and "已批准" not in history
+    assert "张三：重新提交（限期整改 → 待部门确认）" in history
+    assert "王五：年检合格（待党政办审核 → 合格）" in history
+    account = say(wecom, "zhangsan", "查询 WX-2025-0001")
+    assert f"#{annual.id} 年检｜合格" in account and "已批准" not in account
+    assert "记录年检（最近年检 无 → 2025）" in account
+    say(wecom, "zhangsan", ANNUAL_2025.format("文法学院抖音"), "确认")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "不合格")
+    say(wecom, "wangwu", "长期停更")
+    failed = say(wecom, "zhangsan", "查询 DY-2025-0001")
+    assert "年检｜不合格" in failed and "账号状态变更" not in failed
+    assert "王五：账号状态（正常 → 责令注销）" in failed
+
+
+def test_item18_words_no_stray_spaces(wecom, session):
+    from tests.factories import make_account
+    make_account(wecom.app)
+    texts = [say(wecom, "liming", "零报告")]
+    assert "文法学院有正常运营的账号" in texts[0]
+    say(wecom, "zhangsan", REGISTER.replace("wenfa2019", "wenfa2020"), "确认")
+    filing = session.scalars(select(Filing)).one()
+    texts.append(say(wecom, "zhangsan", f"撤回 {filing.id}"))
+    assert f"已撤回官方账号登记（附表1）#{filing.id}" in texts[-1]
+    say(wecom, "zhangsan", REGISTER.replace("wenfa2019", "wenfa2021"), "确认")
+    tap(wecom, "liming", "确认")
+    second = session.scalars(select(Filing).order_by(Filing.id.desc())).first()
+    say(wecom, "wangwu", f"同意 {second.id}")
+    texts.append(say(wecom, "zhaoliu", f"同意 {second.id}"))
+    assert "已由王五处理" in texts[-1]
+    texts.append(say(wecom, "zhangsan", f"查询 {second.id}"))
+    for userid in ("zhangsan", "liming", "wangwu", "zhaoliu", "zhouba"):
+        texts += wecom.messages(userid)
+    for text in texts:  # commands quoted as examples (“同意 12”) keep their space
+        assert not STRAY_SPACE.search(QUOTED.sub("", text)), text
+
+
+def test_item18_words_buttons_are_cut_at_a_word(app, wecom, clock):
+    from datetime import date
+
+    from tests.factories import make_account
+    from tests.test_reminders import run_on
+    make_account(app, name="西安电大开放教育学院", external_id="kfjy01", department_id=8,
+                 filing_no="WX-2025-0001", admins=("zhangwei",))
+    make_account(app, name="西安广播电视大学文法学院官方微信", external_id="wenfa01",
+                 filing_no="WX-2025-0002", admins=("zhangwei",), department_id=8)
+    make_account(app, name="开放教育学院学生工作办公室", external_id="kfxg01",
+                 filing_no="WX-2025-0003", admins=("zhangwei",), department_id=8)
+    run_on(app, clock, date(2027, 1, 4))
+    wecom.drain()
+    [card] = cards(wecom, "zhangwei")
+    buttons = [b["text"] for b in card["body"]["button_list"]]
+    assert buttons == ["年检：开放教育学院", "年检：文法学院…", "年检：开放教育学院…"]
+    assert all(len(b) <= 10 for b in buttons)  # doc 90236: a button says at most 10 characters
+
+
+def test_item18_words_one_rectification_decision_is_one_message(wecom, session, clock):
+    from tests.factories import make_account
+    make_account(wecom.app)
+    say(wecom, "zhangsan", ANNUAL_2025.format("文法学院微信"), "确认")
+    tap(wecom, "liming", "确认")
+    before = {u: len(wecom.messages(u)) for u in ("zhangsan", "liming")}
+    tap(wecom, "wangwu", "限期整改")
+    say(wecom, "wangwu", "3月31日前补齐审核记录")
+    for userid in before:  # the submitter and the department's head: one message each
+        [told] = wecom.messages(userid)[before[userid]:]
+        assert "限期整改" in told and "3月31日前补齐审核记录" in told
+    # a typed decision with its requirement: one message too
+    say(wecom, "zhangsan", ANNUAL_2025.format("文法学院微信"), "确认")
+    tap(wecom, "liming", "确认")
+    annual = session.scalars(select(Filing)).one()
+    before = {u: len(wecom.messages(u)) for u in ("zhangsan", "liming")}
+    say(wecom, "wangwu", f"整改 {annual.id} 补齐粉丝数据")
+    for userid in before:
+        [told] = wecom.messages(userid)[before[userid]:]
+        assert "限期整改" in told and "补齐粉丝数据" in told
+    # a return whose reason never comes: one message when the question lapses, naming whom to ask
+    say(wecom, "zhangsan", REGISTER.replace("wenfa2019", "wenfa2022"), "确认")
+    before = len(wecom.messages("zhangsan"))
+    tap(wecom, "liming", "退回")
+    assert wecom.messages("zhangsan")[before:] == []
+    clock.advance(minutes=31)
+    wecom.drain()
+    [told] = wecom.messages("zhangsan")[before:]
+    assert "退回" in told and "如有疑问请直接联系李明" in told
+
+
+def test_item18_words_withdrawing_twice_says_it_is_withdrawn(wecom, session):
+    say(wecom, "zhangsan", REGISTER, "确认")
+    filing = session.scalars(select(Filing)).one()
+    say(wecom, "zhangsan", f"撤回 {filing.id}")
+    again = say(wecom, "zhangsan", f"撤回 {filing.id}")
+    assert "已经撤回" in again and "不能撤回" not in again

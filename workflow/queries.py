@@ -21,7 +21,7 @@ from models import (
 )
 from workflow.access import Viewer, account_clause, can_see_account, can_see_filing, filing_clause
 from workflow.forms.answers import show
-from workflow.kinds import Choice, Kind, Stage, kind_of, stage_named
+from workflow.kinds import KINDS, Choice, Kind, Stage, kind_of, stage_named
 from workflow.routing import approvers
 
 PAGE_SIZE = 20
@@ -74,6 +74,8 @@ class FilingDetail:
     names: dict[str, str]  # userid → name, for the audit entries
     stage: Stage | None  # where it waits (None when nobody has to decide)
     choices: tuple[Choice, ...] = ()  # what the viewer may decide now (empty: nothing)
+    state: str = ""  # its status, or the stage:choice that settled it (office:pass → 合格)
+    changes: tuple[Change, ...] = ()  # the audit trail, each entry with what it changed
 
 
 def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
@@ -98,7 +100,8 @@ def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
         account=session.get(Account, filing.account_id) if filing.account_id else None,
         submitter=names[filing.submitter], department=department.name if department else "",
         decisions=[decision_row(filing, d, names) for d in decisions], entries=list(entries),
-        names=names, stage=stage, choices=stage.choices if may_decide else ())
+        names=names, stage=stage, choices=stage.choices if may_decide else (),
+        state=states_of(session, [filing])[filing.id], changes=tuple(changes(entries)))
 
 
 def decision_row(filing: Filing, d: Decision, names: dict[str, str]) -> DecisionRow:
@@ -106,6 +109,68 @@ def decision_row(filing: Filing, d: Decision, names: dict[str, str]) -> Decision
     choice = stage.choice(d.outcome) if stage else None
     return DecisionRow(stage.title if stage else d.stage, choice.done_text if choice else d.outcome,
                        names.get(d.decider, d.decider), d.reason, d.decided_at)
+
+
+# --- what changed ---------------------------------------------------------------------------
+SETTLED = (FilingStatus.APPROVED, FilingStatus.REJECTED, FilingStatus.RETURNED, FilingStatus.DONE)
+
+
+def outcome_names() -> dict[str, str]:
+    """stage:choice → what a choice reads once taken (已批准, 合格, 限期整改 …), every kind."""
+    return {f"{stage.name}:{choice.key}": choice.done_text for kind in KINDS.values()
+            for stage in kind.stages for choice in stage.choices}
+
+
+def states_of(session, filings) -> dict[int, str]:
+    """Each filing's state: the stage:choice of the decision that settled it (a 年检 is
+    合格, 限期整改 or 不合格, not just approved or returned), else its status."""
+    settled = [f.id for f in filings if f.status in SETTLED]
+    last = {}
+    if settled:
+        for filing_id, stage, outcome in session.execute(
+                select(Decision.filing_id, Decision.stage, Decision.outcome)
+                .where(Decision.filing_id.in_(settled)).order_by(Decision.id)).all():
+            last[filing_id] = (stage, outcome)
+    states = {}
+    for filing in filings:
+        state = str(filing.status)
+        if filing.id in last:
+            stage = stage_named(filing, last[filing.id][0])
+            choice = stage.choice(last[filing.id][1]) if stage else None
+            if choice is not None and choice.next_status == filing.status:
+                state = f"{stage.name}:{choice.key}"
+        states[filing.id] = state
+    return states
+
+
+@dataclass(frozen=True)
+class Change:
+    """An audit entry and what it changed: the state before and after — a filing's or an
+    account's status, or for a decision its stage:choice (office:fix → 限期整改)."""
+
+    entry: AuditLog
+    before: str | None
+    after: str | None
+
+
+def changes(entries) -> list[Change]:
+    """The audit trail, each entry with its before and after state; a filing a decision
+    settled is in the state of that decision (限期整改), and the next entry starts from it."""
+    decisions = outcome_names()
+    last: dict[int, tuple[str, str]] = {}  # filing id → (status, state) after its latest entry
+    found = []
+    for entry in entries:
+        before, after = (entry.before or {}).get("status"), (entry.after or {}).get("status")
+        if entry.filing_id is not None and not entry.action.startswith("account:"):
+            status, state = last.get(entry.filing_id, (None, None))
+            if before is not None and before == status:
+                before = state
+            if after is not None:
+                settled = entry.action in decisions and after in SETTLED
+                last[entry.filing_id] = (after, entry.action if settled else after)
+                after = last[entry.filing_id][1]
+        found.append(Change(entry, before, after))
+    return found
 
 
 # --- lists of filings -----------------------------------------------------------------------
@@ -212,6 +277,8 @@ class AccountHistory:
     entries: list[AuditLog]
     names: dict[str, str]
     people: list[dict] = field(default_factory=list)  # {"at", "leader", "admins"} over time
+    states: dict[int, str] = field(default_factory=dict)  # filing id → state (states_of)
+    changes: list[Change] = field(default_factory=list)  # the entries, with what they changed
 
 
 def account_history(session, v: Viewer, account_id: int) -> AccountHistory | None:
@@ -235,7 +302,8 @@ def account_history(session, v: Viewer, account_id: int) -> AccountHistory | Non
             people.append({"at": entry.at, "leader": entry.after.get("leader"),
                            "admins": entry.after.get("admins")})
     return AccountHistory(account, department.name if department else "", list(filings),
-                          list(entries), names_of(session, [e.actor for e in entries]), people)
+                          list(entries), names_of(session, [e.actor for e in entries]), people,
+                          states_of(session, filings), changes(entries))
 
 
 def paged(session, query, order, page: int, size: int) -> Page:

@@ -71,7 +71,7 @@ def account_value(account: Account) -> dict:
 
 def describe_account(account: Account) -> str:
     return (f"{account.name}（{v.PLATFORM_NAMES.get(account.platform, account.platform)} · "
-            f"{account.filing_no or '未编号'}）")
+            f"{account.filing_no or '无备案编号'}）")
 
 
 def account_start_year(fc: FormContext) -> int | None:
@@ -92,7 +92,7 @@ def check_not_registered(fc: FormContext, platform: str, external_id: str) -> No
         Account.status != AccountStatus.CLOSED))
     if account is not None:
         raise v.Invalid("duplicate_account", name=account.name,
-                        number=account.filing_no or "待编号")
+                        number=account.filing_no or "尚无备案编号")
     for filing in fc.session.scalars(select(Filing).where(
             Filing.kind == "register", Filing.status.in_(OPEN_STATUSES))):
         if (filing.fields.get("platform") == platform
