@@ -262,7 +262,7 @@ def test_withdraw_updates_the_cards(wecom, session):
     assert "已撤回" in say(wecom, "zhangsan", f"撤回 {filing.id}")
     assert grey(wecom, "liming", card) == "已撤回"
     assert refresh(session, Filing, filing.id).status == "withdrawn"
-    assert "不能撤回" in say(wecom, "zhangsan", f"撤回 {filing.id}")
+    assert "已经撤回" in say(wecom, "zhangsan", f"撤回 {filing.id}")
 
 
 def test_a_card_older_than_72_hours_still_decides_correctly(wecom, session, clock):

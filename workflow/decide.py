@@ -145,11 +145,13 @@ def last_decision(session, filing_id: int) -> Decision | None:
 def withdraw(uow, filing_id: int) -> tuple[str, Filing | None]:
     """撤回: the submitter takes back a filing nobody has decided yet.
 
-    Returns (code, filing): withdrawn | not_yours | cannot_withdraw."""
+    Returns (code, filing): withdrawn | not_yours | withdrawn_before | cannot_withdraw."""
     session = uow.session
     filing = session.get(Filing, filing_id)
     if filing is None or filing.submitter != uow.actor.userid:
         return "not_yours", filing
+    if filing.status == FilingStatus.WITHDRAWN:
+        return "withdrawn_before", filing
     stage = stage_of(filing)
     if last_decision(session, filing.id) or stage is None or not kind_of(filing).withdrawable:
         return "cannot_withdraw", filing
