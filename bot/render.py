@@ -11,6 +11,8 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
+from bot.words import fit
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -27,6 +29,7 @@ def environment() -> Environment:
         auto_reload=False,  # templates ship with the code: no stat() per message
     )
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.filters["fit"] = fit  # a name cut where a word ends, for card buttons
     return env
 
 
