@@ -24,10 +24,19 @@ class OutboxNotifier:
     """Texts rendered from templates/messages, cards from templates/cards, into the outbox."""
 
     def tell(self, session, userids, template, *, now, automatic=False, dedup_key=None,
-             **context) -> None:
-        """Queue a text message to `userids` (delivered by the outbox dispatcher)."""
+             hold=None, **context) -> None:
+        """Queue a text message to `userids` (delivered by the outbox dispatcher), held for
+        `hold` when given."""
         outbox.enqueue_text(session, userids, render_text(template, **context),
-                            automatic=automatic, dedup_key=dedup_key, now=now)
+                            automatic=automatic, dedup_key=dedup_key, now=now,
+                            not_before=now + hold if hold else None)
+
+    def release(self, session, dedup_key, userids, template, *, now, **context) -> None:
+        """Send the held message `dedup_key` now, rendered again; if it already went out,
+        the new text follows it."""
+        content = render_text(template, **context)
+        if not outbox.release_text(session, dedup_key, content, now=now):
+            outbox.enqueue_text(session, userids, content, now=now)
 
     def send_card(self, session, filing, stage, recipients, *, now) -> Card:
         """Queue one button card for `recipients` and remember its task_id."""

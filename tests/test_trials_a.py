@@ -13,7 +13,6 @@ from models import Account, Filing
 from tests.test_approval import GRANTS, REGISTER, cards, last_text, refresh, tap
 from tests.wecom import say, sync_and_grant
 
-
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -129,8 +128,8 @@ def test_item7_a_passed_annual_is_copied_to_publicity_and_approvers_see_the_numb
     assert "备案编号" not in last_text(wecom, "liming")
     tap(wecom, "wangwu", "批准")
     assert "备案编号：WX-2026-0001" in last_text(wecom, "wangwu")
-    say(wecom, "zhangsan", "申请\n平台：抖音\n拟用名称：文法新声\n申请理由：宣传\n内容定位：学院动态",
-        "确认")
+    say(wecom, "zhangsan",
+        "申请\n平台：抖音\n拟用名称：文法新声\n申请理由：宣传\n内容定位：学院动态", "确认")
     tap(wecom, "liming", "确认")
     tap(wecom, "zhaoliu", "批准")
     applied = session.scalars(select(Filing).order_by(Filing.id.desc())).first()
@@ -148,8 +147,8 @@ def test_item13_office_and_publicity_query_everything_in_chat(app, wecom, sessio
                  filing_no="WB-2025-0010")
     make_account(app, name="经管学院抖音", platform="DY", external_id="jg", department_id=6,
                  filing_no="DY-2025-0001", admins=("liulei",))
-    say(wecom, "zhangsan", REGISTER.replace("wenfa2019", "wenfa2020").replace("：文法学院\n",
-                                                                              "：文法新闻\n"), "确认")
+    news = REGISTER.replace("wenfa2019", "wenfa2020").replace("：文法学院\n", "：文法新闻\n")
+    say(wecom, "zhangsan", news, "确认")
     say(wecom, "xuli", "登记\n平台：抖音\n账号名称：理工学院抖音\n账号ID：ligong", "确认")
     for userid in ("wangwu", "zhouba", "sunqi"):  # office, publicity, admin
         department = say(wecom, userid, "查询 文法学院")

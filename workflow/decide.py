@@ -6,6 +6,7 @@ of the choice (workflow.kinds). Card taps, 同意/驳回 texts, the office web a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -14,6 +15,10 @@ from workflow.effects import Transition
 from workflow.kinds import Choice, kind_of, stage_named, stage_of
 from workflow.roles import department_heads
 from workflow.routing import approvers, route
+
+# A decision that asks why (驳回, 退回, 限期整改 …) is told in one message with the reason: it is
+# held until the decider answers, or at most as long as the question stays open.
+REASON_WAIT = timedelta(minutes=30)
 
 
 @dataclass
@@ -93,25 +98,40 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     assigned = account.filing_no if account and account.filing_no != number_before else None
     if FilingStatus(filing.status).waiting:
         route(uow, filing)  # the next stage's deciders get their card
-    uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
-             decider=actor.name, form=kind.form, account=account)
-    if reason and choice.asks_reason:
-        tell_reason(uow, filing, decision, reason)
+    told = {"filing": filing, "stage": stage, "choice": choice, "decider": actor.name,
+            "form": kind.form, "account": account, "reason": reason or ""}
+    if choice.asks_reason and not reason:  # one message, with the reason: see tell_reason
+        uow.tell(told_to(session, filing, choice, actor.userid), choice.told, hold=REASON_WAIT,
+                 dedup_key=told_key(decision), **told)
+    else:
+        uow.tell(told_to(session, filing, choice, actor.userid), choice.told, **told)
     return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision,
                    assigned)
 
 
 def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
-    """Record why (驳回, 退回, 限期整改 …) and tell the submitter — and the department's heads
-    where the choice concerns them — what the decider said ("" when they skipped it)."""
+    """Record why (驳回, 退回, 限期整改 …) and send the decision's one message, held since the
+    decision, with it ("" when the decider skipped it)."""
     decision.reason = reason
-    choice = stage_named(filing, decision.stage).choice(decision.outcome)
-    recipients = {filing.submitter}
+    stage = stage_named(filing, decision.stage)
+    choice = stage.choice(decision.outcome)
+    uow.release(told_key(decision), told_to(uow.session, filing, choice, uow.actor.userid),
+                choice.told, filing=filing, stage=stage, choice=choice, decider=uow.actor.name,
+                form=kind_of(filing).form, account=account_of(uow.session, filing),
+                reason=reason)
+
+
+def told_to(session, filing: Filing, choice: Choice, decider: str) -> list[str]:
+    """Who hears a decision: its submitter, and the department's heads where it concerns them."""
+    told = {filing.submitter}
     if choice.tells_heads:
-        recipients |= set(department_heads(uow.session, filing.department_id))
-    uow.tell(sorted(recipients - {uow.actor.userid}), "approval/reason", filing=filing,
-             decision=decision, reason=reason, decider=uow.actor.name,
-             form=kind_of(filing).form)
+        told |= set(department_heads(session, filing.department_id))
+    return sorted(told - {decider})
+
+
+def told_key(decision: Decision) -> str:
+    """The outbox key of a decision's message, held while the decider is asked why."""
+    return f"told:{decision.id}"
 
 
 def decision_round(session, filing_id: int, stage: str) -> int:

@@ -30,8 +30,12 @@ class Notifier(Protocol):
     """How effects reach people; every call writes rows in the unit of work's session."""
 
     def tell(self, session: Session, userids: list[str], template: str, *, now, automatic: bool,
-             dedup_key: str | None, **context) -> None:
-        """Queue the text of `template` for `userids`."""
+             dedup_key: str | None, hold=None, **context) -> None:
+        """Queue the text of `template` for `userids` (held for `hold`, a timedelta, if given)."""
+
+    def release(self, session: Session, dedup_key: str, userids: list[str], template: str, *,
+                now, **context) -> None:
+        """Send the held message `dedup_key` now with the text of `template`."""
 
     def send_card(self, session: Session, filing, stage, recipients: list[str], *, now):
         """Queue the decision card of `stage` for `recipients`; return its Card row."""
@@ -76,10 +80,18 @@ class UnitOfWork:
 
     # --- effects --------------------------------------------------------------------------
     def tell(self, userids, template: str, *, automatic: bool = False,
-             dedup_key: str | None = None, **context) -> None:
-        """Queue a message to `userids`: the text of templates/messages/<template>.txt.j2."""
+             dedup_key: str | None = None, hold=None, **context) -> None:
+        """Queue a message to `userids`: the text of templates/messages/<template>.txt.j2;
+        with `hold` (a timedelta) it waits that long unless `release`d earlier."""
         self.notifier.tell(self.session, list(userids), template, now=self.clock.now(),
-                           automatic=automatic, dedup_key=dedup_key, **context)
+                           automatic=automatic, dedup_key=dedup_key, hold=hold, **context)
+        self.enqueued += 1
+
+    def release(self, dedup_key: str, userids, template: str, **context) -> None:
+        """Send a message held by `tell(…, hold=…)` now, its text rendered again with
+        `context` (what it was waiting for)."""
+        self.notifier.release(self.session, dedup_key, list(userids), template,
+                              now=self.clock.now(), **context)
         self.enqueued += 1
 
     def send_card(self, filing, stage, recipients: list[str]):

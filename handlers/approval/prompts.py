@@ -4,19 +4,18 @@ asked for, the new account's ID after 已开通. One open question per user, in 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from bot.db import claim_row
 from bot.render import render_text
 from bot.router import first_word
 from models import QUESTION_PREFIX, Decision, Filing, KeyValue
 from workflow.build import record_build_id
-from workflow.decide import tell_reason
+from workflow.decide import REASON_WAIT, tell_reason
 from workflow.forms import validators as v
-from workflow.kinds import form_for_command, kind_of
+from workflow.kinds import form_for_command
 
 SKIP = ("跳过", "skip", "无", "取消")
-PROMPT_LIFE = timedelta(minutes=30)  # an unanswered question lapses, like an idle form
+PROMPT_LIFE = REASON_WAIT  # an unanswered question lapses, like an idle form
 
 
 def key(userid: str) -> str:
@@ -26,15 +25,13 @@ def key(userid: str) -> str:
 def ask_reason(ctx, filing, decision) -> None:
     """After 驳回/退回/限期整改/不合格/无法开通: ask the decider why (跳过 allowed).
 
-    An earlier question still open is closed first: its submitter is told no reason came."""
+    An earlier question still open is closed first: its decision is told without a reason."""
     earlier = ctx.session.get(KeyValue, key(ctx.userid))
     if earlier is not None:
         question = json.loads(earlier.value)
         old = ctx.session.get(Filing, question["filing"])
         if question["kind"] == "reason" and old is not None:
-            ctx.send([old.submitter], "approval/reason", filing=old, reason="",
-                     decision=ctx.session.get(Decision, question["decision"]),
-                     decider=ctx.user.name, form=kind_of(old).form)
+            tell_reason(ctx.uow, old, ctx.session.get(Decision, question["decision"]), "")
     remember(ctx, {"kind": "reason", "decision": decision.id, "filing": filing.id})
     ctx.postscripts.append(render_text("approval/ask_reason", filing=filing,
                                        outcome=decision.outcome))
