@@ -38,6 +38,9 @@ class Ctx:
     enqueued: int = field(default=0)
     notes: list[str] = field(default_factory=list)  # put before whatever the reply is
     postscripts: list[str] = field(default_factory=list)  # put after it (e.g. a follow-up question)
+    # Departments whose heads WeCom was asked for while handling this message (routing raises
+    # bot.directory.HeadsUnknown for any other department with no known head).
+    heads_looked_up: frozenset = frozenset()
     _session: Session | None = field(default=None, repr=False)
 
     @property

@@ -9,9 +9,10 @@ same day, or a second process at the same time, queues nothing twice.
 Modules: `common` (constants, Planned, JobCtx), `plan` (what is due), `admin_drift` (变更 requests),
 `delivery` (record keys, queue messages), `report` (progress, describe), `daily` (run)."""
 
-from bot.reminders.admin_drift import check_drift
+from bot.reminders.admin_drift import check_drift, sync_and_check
 from bot.reminders.common import due_time, review_window
 from bot.reminders.daily import run
 from bot.reminders.report import describe, progress
 
-__all__ = ["check_drift", "describe", "due_time", "progress", "review_window", "run"]
+__all__ = ["check_drift", "describe", "due_time", "progress", "review_window", "run",
+           "sync_and_check"]

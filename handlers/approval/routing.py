@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot import outbox
+from bot import directory, outbox
 from bot.render import render_card
 from bot.roles import department_heads, holders
 from handlers.approval.stages import Stage, stage_of
@@ -36,6 +36,11 @@ def route(ctx, filing) -> None:
     if stage is None:
         return
     recipients = approvers(ctx.session, filing, stage)
+    looked_up = getattr(ctx, "heads_looked_up", None)  # None: not in a callback (a job)
+    if not recipients and stage.name == "dept" and looked_up is not None \
+            and filing.department_id not in looked_up \
+            and not department_heads(ctx.session, filing.department_id):
+        raise directory.HeadsUnknown(filing.department_id)  # WeCom is asked, then again
     if not recipients:
         ctx.send([filing.submitter], "approval/no_approver", filing=filing, stage=stage)
         admins = holders(ctx.session, "admin")
