@@ -63,10 +63,16 @@ class Edits:
         self.advance()
 
     def back(self) -> None:
+        """返回: the answered question just before this one in the form's order (after a
+        one-shot paste the answers were not given in that order)."""
         history = list(self.answers.get("_history", []))
-        if not history:
+        order = [f.name for f in self.form.fields]
+        here = order.index(self.conv.step) if self.conv.step in order else len(order)
+        earlier = [n for n in history if n in order and order.index(n) < here]
+        if not earlier:
             return self.repeat(error="已经是第一个问题了。")
-        previous = history.pop()
+        previous = max(earlier, key=order.index)
+        history.remove(previous)
         answers = dict(self.answers)
         answers["_history"] = history
         answers["_skipped"] = [n for n in answers.get("_skipped", []) if n != previous]
