@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 import requests
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
@@ -130,23 +130,6 @@ def sync_directory(engine, client) -> dict:
     return {"departments": len(departments), "users": len(entries), "left": gone}
 
 
-def departments_of(session: Session, userid: str) -> list[Department]:
-    """The departments `userid` belongs to, in directory order."""
-    return list(session.scalars(
-        select(Department).join(Membership, Membership.department_id == Department.id)
-        .where(Membership.userid == userid).order_by(Department.sort_order, Department.id)
-    ))
-
-
-class HeadsUnknown(Exception):
-    """Raised inside a callback's transaction: nobody known leads `department_id`. The
-    callback rolls back, calls lookup_heads with no transaction open, and starts again."""
-
-    def __init__(self, department_id: int):
-        super().__init__(department_id)
-        self.department_id = department_id
-
-
 def lookup_heads(target, client, department_id: int) -> list[str]:
     """Ask WeCom who leads `department_id` now, cache it, and return their userids.
 
@@ -160,7 +143,7 @@ def lookup_heads(target, client, department_id: int) -> list[str]:
     writes into the caller's transaction, which the caller commits). Never call it with a
     transaction open on SQLite: every transaction there holds the write lock, and the client's
     access token is read through the database, so the call would wait for itself. Inside a
-    callback, raise HeadsUnknown instead (bot.wecom.inbound)."""
+    callback, routing raises workflow.routing.HeadsUnknown instead (bot.wecom.inbound)."""
     entries, leaders = fetch_heads(client, department_id)
     if entries is None:
         return []

@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -18,7 +18,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 def environment() -> Environment:
     """The shared Jinja environment: strict (a missing variable is a bug), no autoescape."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR)]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -28,6 +28,15 @@ def environment() -> Environment:
     )
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
+
+
+def add_templates(folder: str | Path) -> None:
+    """Look for templates in `folder` too (after templates/): a filing kind added from outside
+    the package brings its own messages (workflow.kinds.register_kind)."""
+    env = environment()
+    env.loader.loaders.append(FileSystemLoader(folder))
+    env.cache.clear()
+    _render_frozen.cache_clear()
 
 
 def render_text(name: str, **context) -> str:

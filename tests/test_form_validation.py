@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from handlers.forms import validators as v
 from models import Account, Conversation
 from tests.wecom import say, sync_and_grant
+from workflow.forms import validators as v
 
 GRANTS = [("wangwu", "office"), ("chenyi", "tech")]
 

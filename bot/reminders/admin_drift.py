@@ -7,13 +7,13 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
 
 from bot import directory
-from bot.reminders.common import JobCtx, Planned
+from bot.notify import unit_of_work
+from bot.reminders.common import Planned
 from bot.reminders.delivery import record
 from bot.reminders.plan import active_userids, department_heads_map
-from models import Account, Membership, User
+from models import Account, AccountStatus, Membership, User
 
 
 def drift(session, today: date) -> list[Planned]:
@@ -30,7 +30,7 @@ def drift(session, today: date) -> list[Planned]:
     for account in session.execute(select(Account.id, Account.name, Account.filing_no,
                                           Account.department_id, Account.admin_userids,
                                           Account.details)
-                                   .where(Account.status == "active")).all():
+                                   .where(Account.status == AccountStatus.ACTIVE)).all():
         leader = ((account.details or {}).get("leader") or {}).get("userid")
         people = [(1, "管理员", admin) for admin in account.admin_userids or []]
         people += [(2, "负责人", leader)] if leader else []  # an outsider has no userid
@@ -48,12 +48,11 @@ def drift(session, today: date) -> list[Planned]:
 
 def check_drift(app, today: date) -> int:
     """Queue 变更 requests for drifted accounts; returns how many were queued."""
-    with Session(app.extensions["filingbot.engine"]) as session:
-        job = JobCtx(session, app.config["SETTINGS"], app.extensions["filingbot.clock"])
-        due = record(session, drift(session, today), today)
+    with unit_of_work(app) as job:
+        due = record(job.session, drift(job.session, today), today)
         for p in due:
-            job.send(p.recipients, "reminders/drift", **p.data)
-        session.commit()
+            job.tell(p.recipients, "reminders/drift", automatic=True, **p.data)
+        job.commit()
     return len(due)
 
 

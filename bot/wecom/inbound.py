@@ -17,8 +17,8 @@ from bot import directory
 from bot.context import Ctx, Sender
 from bot.direct_sql import DirectStatement
 from bot.wecom.replies import render_reply
-from handlers.approval.prompts import PROMPT_PREFIX
-from models import Conversation, InboundEvent, KeyValue, User
+from models import QUESTION_PREFIX, Conversation, InboundEvent, KeyValue, User
+from workflow.routing import HeadsUnknown
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def route(app, conn, sender: Sender, message, key: str) -> tuple[Ctx, str]:
             reply_xml = render_reply(ctx, message)
             ctx.flush()
             return ctx, reply_xml
-        except directory.HeadsUnknown as unknown:
+        except HeadsUnknown as unknown:
             # A filing found nobody known to lead its department. WeCom is asked with no
             # transaction open (no lock held while it answers), then the message is handled
             # again from the start, as if it had arrived after the lookup.
@@ -142,7 +142,7 @@ SENDER_QUERY = DirectStatement(
     select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
            KeyValue.key)
     .outerjoin(Conversation, Conversation.userid == User.userid)
-    .outerjoin(KeyValue, KeyValue.key == literal(PROMPT_PREFIX) + User.userid)
+    .outerjoin(KeyValue, KeyValue.key == literal(QUESTION_PREFIX) + User.userid)
     .where(User.userid == bindparam("userid"))
 )
 INSERT_INBOUND = DirectStatement(insert(InboundEvent).values(

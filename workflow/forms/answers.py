@@ -9,12 +9,12 @@ import re
 from calendar import monthrange
 from datetime import date
 
-from bot.roles import department_heads
-from handlers.forms import accounts, people
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import Field, FormSpec
 from models import User
+from workflow.forms import accounts, people
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import Field, FormSpec
+from workflow.roles import department_heads
 
 __all__ = ["FormContext", "NeedsChoice", "default_value", "read", "show"]
 

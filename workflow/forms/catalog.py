@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from handlers.forms.spec import Field, FormSpec
+from workflow.forms.spec import Field, FormSpec
 
 PLATFORM = Field("platform", "平台", "platform", "账号在哪个平台？")
 
