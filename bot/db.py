@@ -72,6 +72,13 @@ def dialect_insert(session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+def lock_name(session, name: str) -> None:
+    """Serialize the transactions that take the same named lock until they end (PostgreSQL
+    advisory lock; SQLite's writers are serialized already by BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 def claim_row(session, model, **values):
     """The row of `model` whose primary key is in `values`, inserted with `values` if missing,
     then locked for this transaction.

@@ -37,7 +37,7 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
         if len(value) > field.max_len:
             raise v.Invalid("too_long", label=field.label, max_len=field.max_len)
         if form.kind == "register":
-            accounts.check_not_registered(fc, fc.answers.get("platform", "QT"), value)
+            accounts.check_not_registered(fc.session, fc.answers.get("platform", "QT"), value)
         return value
     if kind == "url":
         return v.url(text)
