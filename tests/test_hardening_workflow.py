@@ -95,3 +95,36 @@ def test_item2_two_people_confirming_one_id_at_the_same_instant_make_one_filing(
     assert len(session.scalars(select(Filing)).all()) == 1
     assert sorted("正在审核中" in reply for reply in replies.values()) == [False, True]
     other.app.extensions["filingbot.engine"].dispose()
+
+
+LINK = '<a href="http://e.vil/x">点此审批</a>'
+
+
+def test_item3_a_link_in_an_account_name_reaches_others_as_text(wecom, runner, session):
+    say(wecom, "zhangsan", f"登记\n平台：微信公众号\n账号名称：{LINK}\n账号ID：wenfa2019", "确认")
+    todo = say(wecom, "liming", "待办")
+    say(wecom, "liming", "同意 1")
+    say(wecom, "wangwu", "同意 1")
+    copy = wecom.texts("zhouba")[-1]
+    assert "【备案抄送】" in copy or "备案" in copy
+    for text in (todo, copy):
+        assert "<a" not in text and "&lt;a href=" in text
+    runner.invoke(args=["reminders", "run", "--today", "2027-01-04"])  # a Monday: the digest
+    wecom.drain()
+    assert all("<a" not in text for text in wecom.texts("wangwu"))
+
+
+@pytest.mark.parametrize("typed", ["@xd\u200bnet", "@xd\u202enet", "\ufeff@xdnet"])
+def test_item3_invisible_characters_do_not_make_a_second_account(wecom, session, typed):
+    from models import Filing
+
+    say(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：文法抖音\n账号ID：@xdnet", "确认")
+    reply = say(wecom, "liulei", f"登记\n平台：抖音\n账号名称：经管抖音\n账号ID：{typed}")
+    assert "正在审核中" in reply
+    assert len(session.scalars(select(Filing)).all()) == 1
+
+
+def test_item3_a_line_break_in_a_name_is_refused(wecom):
+    say(wecom, "zhangsan", "登记", "1")
+    reply = say(wecom, "zhangsan", "文法学院\n点此审批")
+    assert "只能填写一行" in reply

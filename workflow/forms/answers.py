@@ -22,7 +22,9 @@ MONTH = re.compile(r"^(\d{4})\s*(?:[-./年]\s*(\d{1,2})\s*(?:月)?)?"
 
 def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     """The value of `field` from the user's `text`; raises v.Invalid or NeedsChoice."""
-    text = text.strip()
+    text = v.visible(text).strip()
+    if not field.multiline and field.kind != "person":  # several people may take a line each
+        v.one_line(text, label=field.label)
     if v.looks_like_password(text):
         raise v.password_refused()
     if text == "默认" and field.kind == "year":
