@@ -128,3 +128,35 @@ def test_item3_a_line_break_in_a_name_is_refused(wecom):
     say(wecom, "zhangsan", "登记", "1")
     reply = say(wecom, "zhangsan", "文法学院\n点此审批")
     assert "只能填写一行" in reply
+
+
+def stored_anywhere(session, secret: str) -> list[str]:
+    """Tables whose rows mention `secret` (as text)."""
+    from sqlalchemy import String, cast
+
+    from models import AuditLog, Conversation, Decision, InboundEvent, OutboxMessage
+
+    found = []
+    for model, column in ((Decision, Decision.reason), (InboundEvent, InboundEvent.reply),
+                          (AuditLog, cast(AuditLog.after, String)),
+                          (Conversation, cast(Conversation.answers, String)),
+                          (OutboxMessage, cast(OutboxMessage.payload, String))):
+        if session.scalars(select(column).where(column.like(f"%{secret}%"))).first():
+            found.append(model.__name__)
+    return found
+
+
+def test_item17_a_password_in_a_oneshot_paste_is_warned_and_stored_nowhere(wecom, session):
+    reply = say(wecom, "zhangsan",
+                "登记\n平台：微信公众号\n账号名称：文法学院\n账号ID：wenfa2019\n密码：Xd2019abc")
+    assert "第十三条" in reply
+    assert stored_anywhere(session, "Xd2019abc") == []
+
+
+def test_item17_a_password_in_a_reason_is_not_the_reason(wecom, session):
+    say(wecom, "zhangsan", "登记\n平台：微信公众号\n账号名称：文法学院\n账号ID：wenfa2019", "确认")
+    say(wecom, "liming", "驳回 1")
+    assert "第十三条" in say(wecom, "liming", "账号密码：Xd2019abc 请改")
+    assert "第十三条" in say(wecom, "liming", "驳回 1 password=Xd2019abc")
+    assert stored_anywhere(session, "Xd2019abc") == []
+    assert "已记录" in say(wecom, "liming", "名称请用全称")
