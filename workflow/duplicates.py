@@ -5,7 +5,7 @@ through, and a collision found at approval closes the filing as 重复 instead o
 
 from __future__ import annotations
 
-from bot.db import lock_name
+from bot.sql import lock_name
 from workflow.forms import validators as v
 from workflow.forms.accounts import check_not_registered
 
