@@ -15,7 +15,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
-from bot.db import claim_row, dialect_insert
+from bot.sql import claim_row, dialect_insert
 from models import Department, Membership, User, utcnow
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,8 @@ from wechatpy.enterprise.replies import TextReply
 from wechatpy.fields import StringField
 from wechatpy.utils import to_text
 
+from bot.render import Rendered
+
 PASSIVE_TEXT_LIMIT = 2048  # bytes of UTF-8 (doc 90241)
 
 
@@ -94,12 +96,12 @@ def render_reply(ctx, message) -> str:
     if ctx.reply_button is not None or is_card_event:
         if ctx.reply_text:
             for part in split_utf8(ctx.reply_text):
-                ctx.send([ctx.userid], "raw", text=part)
+                ctx.send([ctx.userid], "raw", text=Rendered(part))
         return update_button_reply_xml(ctx.reply_button, message) if ctx.reply_button else ""
     if not ctx.reply_text:
         return ""
     if fits_passive(ctx.reply_text):
         return text_reply_xml(ctx.reply_text, message)
     for part in split_utf8(ctx.reply_text):
-        ctx.send([ctx.userid], "raw", text=part)
+        ctx.send([ctx.userid], "raw", text=Rendered(part))
     return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.router import first_word
 from handlers.forms.oneshot import parse_lines
 from handlers.forms.state import CONFIRM, hint, update
+from workflow.forms.validators import Invalid
 from workflow.kinds import KINDS
 from workflow.submit import submit, submit_problem
 
@@ -18,7 +19,11 @@ class Edits:
             problem = submit_problem(kind, self.answers)
             if problem:
                 return self.summary(error=problem.message)
-            filing = submit(self.ctx.uow, kind, self.dialogue.department_id, dict(self.answers))
+            try:
+                filing = submit(self.ctx.uow, kind, self.dialogue.department_id,
+                                dict(self.answers))
+            except Invalid as taken:  # registered or filed by someone else since it was read
+                return self.summary(error=taken.message)
             self.ctx.session.delete(self.conv)
             self.ctx.reply("forms/submitted", form=self.form, filing=filing)
             return

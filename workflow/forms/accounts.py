@@ -93,17 +93,21 @@ def account_start_year(fc: FormContext) -> int | None:
 
 
 # --- duplicates ---------------------------------------------------------------------------
-def check_not_registered(fc: FormContext, platform: str, external_id: str) -> None:
-    """登记 of an account already in the registry, or already waiting, is refused
-    with its number."""
-    account = fc.session.scalar(select(Account).where(
+def check_not_registered(session, platform: str, external_id: str,
+                         excluding: int | None = None, pending: bool = True) -> None:
+    """登记 of an account already in the registry, or (`pending`) already waiting, is refused
+    with its number (`excluding`: the filing being checked itself)."""
+    account = session.scalar(select(Account).where(
         Account.platform == platform, Account.external_id == external_id,
         Account.status != AccountStatus.CLOSED))
     if account is not None:
         raise v.Invalid("duplicate_account", name=account.name,
                         number=account.filing_no or "待编号")
-    for filing in fc.session.scalars(select(Filing).where(
-            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES))):
+    if not pending:
+        return
+    for filing in session.scalars(select(Filing).where(
+            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES),
+            Filing.id != (excluding or 0))):
         if (filing.fields.get("platform") == platform
                 and filing.fields.get("external_id") == external_id):
             raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),

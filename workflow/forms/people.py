@@ -13,7 +13,7 @@ from workflow.forms import validators as v
 from workflow.forms.context import FormContext, NeedsChoice
 from workflow.forms.spec import Field
 
-SEPARATORS = re.compile(r"[、，,;；]+")
+SEPARATORS = re.compile(r"[、，,;；\n]+")
 
 
 def read_people(field: Field, text: str, fc: FormContext):
