@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.db import claim_row
+from bot.sql import claim_row
 from handlers.approval.commands import text_commands
 from models import Account, KeyValue
 from workflow.access import viewer

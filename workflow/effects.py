@@ -35,6 +35,11 @@ def create_account(uow, t: Transition) -> None:
     number = next_filing_number(uow.session, uow.settings, platform_code=fields["platform"],
                                 year=uow.clock.local_now().year)
     built = fields.get("external_id") is not None and t.choice.next_status == FilingStatus.APPROVED
+    closed = uow.session.scalar(select(Account).where(
+        Account.platform == fields["platform"], Account.external_id == fields["external_id"],
+        Account.status == AccountStatus.CLOSED)) if built else None
+    if closed is not None:  # registered again after it was closed: the account comes back
+        return reopen_account(uow, t, closed, number)
     account = Account(
         platform=fields["platform"], name=fields["name"],
         external_id=fields.get("external_id") if built else None,
@@ -47,6 +52,20 @@ def create_account(uow, t: Transition) -> None:
     uow.session.flush()
     filing.account_id = account.id
     audit(uow, filing, "account:create", {}, {"status": account.status, "filing_no": number})
+
+
+def reopen_account(uow, t: Transition, account: Account, number: str) -> None:
+    """A closed account registered again: active, renumbered, its history kept."""
+    fields = t.filing.fields
+    audit(uow, t.filing, "account:reopen", {"status": account.status, "filing_no":
+                                             account.filing_no},
+          {"status": AccountStatus.ACTIVE, "filing_no": number}, account_id=account.id)
+    account.name, account.department_id = fields["name"], t.filing.department_id
+    account.status, account.filing_no = AccountStatus.ACTIVE, number
+    account.details = {k: fields[k] for k in ACCOUNT_DETAILS if k in fields}
+    account.admin_userids = [p["userid"] for p in fields.get("admins", []) if p.get("userid")]
+    account.updated_at = uow.clock.now()
+    t.filing.account_id = account.id
 
 
 def apply_change(uow, t: Transition) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from models import FilingStatus
-from workflow import effects
+from workflow import duplicates, effects
 from workflow.forms import catalog
 from workflow.forms.catalog import form_for_command  # noqa: F401 (re-exported)
 from workflow.forms.spec import FormSpec
@@ -36,6 +36,7 @@ class Choice:
     asks_build_id: bool = False  # the decider then gives the new account's ID (已开通)
     refuses: bool = False  # a text 驳回/退回 picks the first refusing choice
     tells_heads: bool = False  # the reason also goes to the department's heads
+    guard: Callable | None = None  # guard(uow, filing) → a v.Invalid that closes it as 重复
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def office_stage(approve: Choice, title: str = "党政办审核") -> Stage:
 REGISTER = Kind(catalog.REGISTER, (
     dept_stage(),
     office_stage(Choice("approve", "批准", "已批准", S.APPROVED, "approval/outcome/numbered",
-                        effects=(effects.create_account, effects.copy_publicity))),
+                        effects=(effects.create_account, effects.copy_publicity),
+                        guard=duplicates.registration_guard)),
 ), identity=("platform", "external_id"))
 
 APPLY = Kind(catalog.APPLY, (

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from bot.db import claim_row
 from bot.render import render_text
 from bot.router import first_word
+from bot.sql import claim_row
 from models import QUESTION_PREFIX, Decision, Filing, KeyValue
 from workflow.build import record_build_id
 from workflow.decide import REASON_WAIT, tell_reason
