@@ -87,7 +87,8 @@ def test_return_asks_the_decider_for_a_reason_and_forwards_it(wecom, session):
     say(wecom, "zhangsan", REGISTER, "确认")
     tap(wecom, "liming", "退回")
     assert "理由" in last_text(wecom, "liming")
-    assert "已记录" in say(wecom, "liming", "账号名称请用全称")
+    assert "账号名称请用全称" in say(wecom, "liming", "账号名称请用全称")
+    assert "已发给" in say(wecom, "liming", "确认")
     assert "账号名称请用全称" in last_text(wecom, "zhangsan")
     [decision] = session.scalars(select(Decision)).all()
     assert (decision.outcome, decision.reason) == ("reject", "账号名称请用全称")
@@ -153,7 +154,7 @@ def test_annual_pass_records_the_review_year(wecom, session):
 def test_annual_fail_orders_closure_and_opens_a_case(wecom, session):
     annual(wecom)
     tap(wecom, "wangwu", "不合格")
-    say(wecom, "wangwu", "多次发布未经审核的信息")
+    say(wecom, "wangwu", "多次发布未经审核的信息", "确认")
     assert session.scalars(select(Account)).one().status == "ordered_closed"
     case = session.scalar(select(Filing).where(Filing.status == "ordered"))
     assert case.kind == "close"
@@ -171,7 +172,7 @@ def test_annual_rectify_sends_the_requirements_and_allows_resubmission(wecom, se
     annual(wecom)
     tap(wecom, "wangwu", "限期整改")
     assert "整改期限" in last_text(wecom, "wangwu")
-    say(wecom, "wangwu", "3月31日前补齐审核记录")
+    say(wecom, "wangwu", "3月31日前补齐审核记录", "确认")
     assert "3月31日前补齐审核记录" in last_text(wecom, "liming")
     assert "整改要求" in last_text(wecom, "zhangsan")
     reply = say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：150\n粉丝数：3000\n"

@@ -100,13 +100,19 @@ def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
     """Record why (驳回, 退回, 限期整改 …) and tell the submitter — and the department's heads
     where the choice concerns them — what the decider said ("" when they skipped it)."""
     decision.reason = reason
-    choice = stage_named(filing, decision.stage).choice(decision.outcome)
-    recipients = {filing.submitter}
-    if choice.tells_heads:
-        recipients |= set(department_heads(uow.session, filing.department_id))
-    uow.tell(sorted(recipients - {uow.actor.userid}), "approval/reason", filing=filing,
-             decision=decision, reason=reason, decider=uow.actor.name,
+    uow.tell(reason_readers(uow.session, filing, decision, uow.actor.userid), "approval/reason",
+             filing=filing, decision=decision, reason=reason, decider=uow.actor.name,
              form=kind_of(filing).form)
+
+
+def reason_readers(session, filing: Filing, decision: Decision, decider: str) -> list[str]:
+    """Who reads a decider's reason: the submitter, and the department's heads where the
+    choice concerns them (限期整改, 不合格); never the decider."""
+    choice = stage_named(filing, decision.stage).choice(decision.outcome)
+    recipients = [filing.submitter]
+    if choice is not None and choice.tells_heads:
+        recipients += department_heads(session, filing.department_id)
+    return [u for u in dict.fromkeys(recipients) if u != decider]
 
 
 def decision_round(session, filing_id: int, stage: str) -> int:

@@ -1,0 +1,75 @@
+"""Issue 14 (what the trials found), items 5, 8, 9, 10 and 11: the reason question, 变更 old →
+new, 注销 confirmed on the platform, deadlines of 限期整改 and ordered closures, 举报 outcomes
+and their escalation. Driven through the emulator like every approval test."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models import Decision, Filing
+from tests.factories import make_filing
+from tests.wecom import say, sync_and_grant
+
+GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
+          ("zhengshi", "tech"), ("chenyi", "tech"), ("sunqi", "admin")]
+
+
+@pytest.fixture(autouse=True)
+def directory_and_roles(runner):
+    sync_and_grant(runner, GRANTS)
+
+
+def cards(wecom, userid):
+    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
+
+
+def tap(wecom, userid, text, card=None):
+    """Tap the button labelled `text` on the user's latest card (or `card`)."""
+    card = card or cards(wecom, userid)[-1]
+    key = next(b["key"] for b in card["body"]["button_list"] if b["text"] == text)
+    delivery = wecom.as_user(userid).tap(card["task_id"], key)
+    wecom.drain()
+    return delivery
+
+
+def texts(wecom, userid):
+    return wecom.texts(userid)
+
+
+def registration(app, n: int) -> int:
+    """A 登记 waiting for the department's head (liming)."""
+    return make_filing(app, kind="register", status="awaiting_dept", submitter="zhangsan",
+                       fields={"platform": "DY", "name": f"文法{n}", "external_id": f"wf{n}"})
+
+
+# --- item 5 ---------------------------------------------------------------------------------
+def test_item5_a_reply_is_not_taken_as_the_reason_unasked(wecom, session, clock):
+    first, second, third = (registration(wecom.app, n) for n in (1, 2, 3))
+    asked = say(wecom, "liming", f"退回 {first}")
+    assert "张三" in asked and "跳过" in asked and "取消" in asked  # who reads it, how to stop
+    # "好的，收到" is shown back, not sent
+    reply = say(wecom, "liming", "好的，收到")
+    assert "「好的，收到」" in reply and "确认" in reply
+    assert not any("好的，收到" in t for t in texts(wecom, "zhangsan"))
+    assert "没有发送" in say(wecom, "liming", "取消")
+    assert not any("好的，收到" in t for t in texts(wecom, "zhangsan"))
+    assert f"#{first}：李明未填写理由" in texts(wecom, "zhangsan")[-1]
+    assert session.scalar(select(Decision.reason).where(Decision.filing_id == first)) == ""
+    # a real reason, corrected once, then confirmed
+    say(wecom, "liming", f"退回 {second}", "账号名称写全")
+    reply = say(wecom, "liming", "账号名称请用全称")
+    assert "「账号名称请用全称」" in reply
+    assert "已发给张三" in say(wecom, "liming", "确认")
+    assert "账号名称请用全称" in texts(wecom, "zhangsan")[-1]
+    assert not any("账号名称写全" in t for t in texts(wecom, "zhangsan"))
+    assert session.scalar(select(Decision.reason).where(Decision.filing_id == second)) \
+        == "账号名称请用全称"
+    # the question expires: a draft left unconfirmed is never sent
+    say(wecom, "liming", f"退回 {third}", "材料不全")
+    clock.advance(minutes=31)
+    reply = say(wecom, "liming", "确认")
+    assert "已作废" in reply and "材料不全" in reply and "没有正在填写" in reply
+    assert not any("材料不全" in t for t in texts(wecom, "zhangsan"))
+    assert session.scalar(select(Decision.reason).where(Decision.filing_id == third)) == ""
+    assert session.get(Filing, third).status == "returned"
