@@ -192,9 +192,9 @@ def test_report_goes_to_tech(wecom, session):
         "链接：https://weibo.com/u/1\n情况说明：冒充招生", "确认")
     card = cards(wecom, "zhengshi")[-1]
     assert "疑似冒用" in card["body"]["sub_title_text"]
-    tap(wecom, "zhengshi", "已处理")
+    tap(wecom, "zhengshi", "已联系平台处理")
     assert session.scalars(select(Filing)).one().status == "done"
-    assert "已处理" in last_text(wecom, "xuli")
+    assert "已联系平台处理" in last_text(wecom, "xuli")
 
 
 def test_no_approver_tells_the_submitter_and_alerts_admins(wecom, runner, session):

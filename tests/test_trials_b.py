@@ -73,3 +73,40 @@ def test_item5_a_reply_is_not_taken_as_the_reason_unasked(wecom, session, clock)
     assert not any("材料不全" in t for t in texts(wecom, "zhangsan"))
     assert session.scalar(select(Decision.reason).where(Decision.filing_id == third)) == ""
     assert session.get(Filing, third).status == "returned"
+
+
+# --- item 11 --------------------------------------------------------------------------------
+REPORT = ("举报\n平台：新浪微博\n账号名称：西安电大招生\n链接：https://weibo.com/u/1\n"
+          "情况说明：冒充招生")
+
+
+def run_reminders(app, clock, day):
+    from datetime import datetime, timedelta
+
+    from bot import reminders
+    from bot.clock import SHANGHAI
+    clock.at = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=10)
+    return reminders.run(app, day)
+
+
+def test_item11_a_stalled_report_reaches_the_office_and_the_reporter_hears_the_outcome(
+        app, wecom, session, clock):
+    from datetime import timedelta
+    say(wecom, "xuli", REPORT, "确认")
+    card = cards(wecom, "zhengshi")[-1]
+    assert [b["text"] for b in card["body"]["button_list"]] == [
+        "已联系平台处理", "已报告主管部门", "非冒用"]
+    start = clock.local_now().date()
+    reports = [run_reminders(app, clock, start + timedelta(days=d)) for d in range(1, 21)]
+    run_reminders(app, clock, start + timedelta(days=20))  # a rerun the same day
+    wecom.drain()
+    assert sum(r.get("nudge", 0) for r in reports) == 3
+    assert sum(r.get("stalled", 0) for r in reports) == 1  # after the nudges, once
+    stalled = [t for t in texts(wecom, "wangwu") if "督办" in t]
+    assert len(stalled) == 1 and "冒用举报核查" in stalled[0] and "催办 3 次" in stalled[0]
+    assert [t for t in texts(wecom, "zhaoliu") if "督办" in t] == stalled
+    tap(wecom, "zhengshi", "已报告主管部门", cards(wecom, "zhengshi")[-1])
+    filing = session.scalars(select(Filing)).one()
+    assert filing.status == "done"
+    assert "已报告主管部门" in texts(wecom, "xuli")[-1]
+    assert "已报告主管部门" in say(wecom, "xuli", f"查询 {filing.id}")

@@ -48,6 +48,7 @@ class Stage:
     deciders: str  # "dept_heads" or a role (office, tech): see workflow.routing.approvers
     choices: tuple[Choice, ...]
     skipped_by_head: bool = False  # a department head's own filing starts after this stage
+    escalate_to: str | None = None  # a role told once the deciders' nudges are spent
 
     def choice(self, key: str) -> Choice | None:
         """The choice called `key` (None when the stage has none)."""
@@ -145,9 +146,12 @@ CLOSE = Kind(catalog.CLOSE, (
 
 REPORT = Kind(catalog.REPORT, (
     Stage("tech", S.AWAITING_TECH, "冒用举报核查", "tech", (
-        Choice("handled", "已处理", "已处理", S.DONE, "approval/outcome/report_handled"),
+        Choice("handled", "已联系平台处理", "已联系平台处理", S.DONE,
+               "approval/outcome/report_handled"),
+        Choice("authority", "已报告主管部门", "已报告主管部门", S.DONE,
+               "approval/outcome/report_authority"),
         Choice("genuine", "非冒用", "非冒用", S.DONE, "approval/outcome/report_genuine",
-               style=2))),
+               style=2)), escalate_to="office"),
 ), withdrawable=False)
 
 KINDS: dict[str, Kind] = {k.name: k for k in (REGISTER, APPLY, CHANGE, ANNUAL, CLOSE, REPORT)}

@@ -15,7 +15,7 @@ from bot.notify import card_is_live
 from bot.reminders.common import Planned, review_window
 from bot.render import render_card
 from models import Card, Filing, ReminderSent
-from workflow.kinds import stage_of
+from workflow.kinds import kind_of, stage_of
 from workflow.review import review_progress
 from workflow.uow import UnitOfWork
 
@@ -70,6 +70,11 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
                  year=p.data["year"], today=today, end=end)
     for p in by_kind["nudge"]:
         nudge(job, p)
+    for p in by_kind["stalled"]:
+        filing = job.session.get(Filing, p.data["filing_id"])
+        job.tell(p.recipients, "reminders/stalled", automatic=True, filing=filing,
+                 stage=stage_of(filing), nudges=p.data["nudges"],
+                 days=(job.as_of.now() - filing.updated_at).days, form=kind_of(filing).form)
     report["messages"] = job.enqueued
     return report
 

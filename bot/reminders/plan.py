@@ -119,7 +119,8 @@ def digests(session, settings, today: date) -> list[Planned]:
 
 
 def nudges(session, clock, today: date) -> list[Planned]:
-    """催办: a filing waiting at a stage for more than 3 days, every 2 days, 3 times at most."""
+    """催办: a filing waiting at a stage for more than 3 days, every 2 days, 3 times at most;
+    then, for a stage that names one, its `escalate_to` role is told once."""
     cutoff = clock.now() - NUDGE_AFTER
     planned = []
     waiting = session.scalars(select(Filing).where(Filing.status.in_(FilingStatus.waiting_ones()),
@@ -130,10 +131,28 @@ def nudges(session, clock, today: date) -> list[Planned]:
         rows = session.execute(select(ReminderSent.seq, ReminderSent.sent_on).where(
             ReminderSent.kind == "nudge", ReminderSent.target == target,
             ReminderSent.period == period)).all()
-        if len(rows) >= NUDGE_MAX or any(today - sent_on < NUDGE_EVERY for _, sent_on in rows):
+        if any(today - sent_on < NUDGE_EVERY for _, sent_on in rows):
+            continue
+        if len(rows) >= NUDGE_MAX:
+            planned += escalation(session, filing, stage, target, period)
             continue
         recipients = approvers(session, filing, stage)
         if recipients:
             planned.append(Planned("nudge", target, period, len(rows) + 1, recipients,
                                    {"filing_id": filing.id}))
     return planned
+
+
+def escalation(session, filing, stage, target: str, period: str) -> list[Planned]:
+    """After the last nudge, once: the stage's `escalate_to` role (the office, for 举报 left
+    with tech) is told the filing is stuck."""
+    if not stage.escalate_to:
+        return []
+    recipients = [u for u in holders(session, stage.escalate_to) if u != filing.submitter]
+    if not recipients or session.scalar(select(ReminderSent.id).where(
+            ReminderSent.kind == "stalled", ReminderSent.target == target,
+            ReminderSent.period == period)) is not None:
+        return []
+    return [Planned("stalled", target, period, 1, recipients,
+                    {"filing_id": filing.id, "nudges": NUDGE_MAX})]
+
