@@ -110,3 +110,58 @@ def test_item11_a_stalled_report_reaches_the_office_and_the_reporter_hears_the_o
     assert filing.status == "done"
     assert "已报告主管部门" in texts(wecom, "xuli")[-1]
     assert "已报告主管部门" in say(wecom, "xuli", f"查询 {filing.id}")
+
+
+# --- item 8 ---------------------------------------------------------------------------------
+REGISTER = "登记\n平台：微信公众号\n账号名称：文法学院\n账号ID：wenfa2019\n用途：学院新闻"
+
+
+def card_rows(card):
+    return {r["keyname"]: r["value"] for r in card["body"]["horizontal_content_list"]}
+
+
+def test_item8_a_change_shows_old_to_new_and_may_rename_the_account(wecom, session):
+    from models import Account
+    say(wecom, "zhangsan", REGISTER, "确认")  # 负责人 李明 (the head), 管理员 张三 (by default)
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "批准")
+    say(wecom, "zhangsan", "变更\n账号：WX-2026-0001\n新负责人：lisi\n新管理员：李四、张三\n"
+        "新名称：西安电大文法学院\n原因：学院更名", "确认")
+    rows = card_rows(cards(wecom, "liming")[-1])
+    assert rows["新负责人"] == "李明 → 李四"
+    assert rows["新管理员"] == "张三 → 李四、张三"
+    assert rows["新名称"] == "文法学院 → 西安电大文法学院"
+    tap(wecom, "liming", "确认")
+    assert card_rows(cards(wecom, "wangwu")[-1])["新负责人"] == "李明 → 李四"
+    tap(wecom, "wangwu", "批准")
+    told = texts(wecom, "zhangsan")[-1]
+    assert "负责人：李明 → 李四" in told and "名称：文法学院 → 西安电大文法学院" in told
+    assert "管理员：张三 → 李四、张三" in texts(wecom, "zhouba")[-1]  # publicity's copy
+    session.expire_all()
+    account = session.scalars(select(Account)).one()
+    assert account.name == "西安电大文法学院" and account.details["leader"]["userid"] == "lisi"
+    assert account.admin_userids == ["lisi", "zhangsan"]
+    # a new ID: checked by the same rules as 登记's, and not another account's
+    make_account_with_id(wecom.app, "taken2026")
+    assert "微信号" in say(wecom, "zhangsan", "变更\n账号：1\n新账号ID：1bad\n原因：换号")
+    taken = say(wecom, "zhangsan", "取消", "变更\n账号：1\n新账号ID：taken2026\n原因：换号")
+    assert "已由“另一个号”" in taken
+    say(wecom, "zhangsan", "取消", "变更\n账号：1\n新账号ID：wenfa2026\n原因：换号", "确认")
+    tap(wecom, "liming", "确认")
+    assert card_rows(cards(wecom, "wangwu")[-1])["新账号ID"] == "wenfa2019 → wenfa2026"
+    tap(wecom, "wangwu", "批准")
+    session.expire_all()
+    assert session.get(Account, account.id).external_id == "wenfa2026"
+    # the account's 负责人/管理员 over time, and what each change changed
+    history = say(wecom, "zhangsan", "查询 WX-2026-0001")
+    assert "负责人/管理员" in history and "更新负责人/管理员" not in history
+    assert "负责人：李明｜管理员：张三" in history
+    assert "负责人：李四｜管理员：李四、张三" in history
+    assert "名称 文法学院 → 西安电大文法学院" in history
+    assert "账号ID wenfa2019 → wenfa2026" in history
+
+
+def make_account_with_id(app, external_id):
+    from tests.factories import make_account
+    return make_account(app, name="另一个号", external_id=external_id, filing_no="WX-2025-0099",
+                        department_id=6)

@@ -90,7 +90,8 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     if FilingStatus(filing.status).waiting:
         route(uow, filing)  # the next stage's deciders get their card
     uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
-             decider=actor.name, form=kind.form, account=account_of(session, filing))
+             decider=actor.name, form=kind.form, account=account_of(session, filing),
+             **transition.told)
     if reason and choice.asks_reason:
         tell_reason(uow, filing, decision, reason)
     return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision)

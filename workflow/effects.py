@@ -5,11 +5,12 @@ through the unit of work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from models import Account, AccountStatus, AuditLog, Decision, Filing, FilingStatus
+from workflow.changes import changes, current, requested
 from workflow.numbers import next_filing_number
 from workflow.roles import department_heads, holders
 
@@ -23,6 +24,7 @@ class Transition:
     stage: object  # workflow.kinds.Stage
     choice: object  # workflow.kinds.Choice
     decision: Decision
+    told: dict = field(default_factory=dict)  # what effects add to the messages (old → new …)
 
 
 ACCOUNT_DETAILS = ("homepage", "purpose", "opened", "leader", "admins", "reason", "positioning")
@@ -50,20 +52,33 @@ def create_account(uow, t: Transition) -> None:
 
 
 def apply_change(uow, t: Transition) -> None:
-    """变更 approved: the account's 负责人 and/or 管理员 are replaced (art. 5)."""
-    fields = t.filing.fields
+    """变更 approved: the account's 负责人, 管理员, name, platform and/or ID are replaced
+    (art. 5; an account renamed on its platform), audited old → new.
+
+    A new platform/ID pair another account already holds is left unchanged (the form refused
+    it, but someone may have registered it since); the messages say so."""
     account = uow.session.get(Account, t.filing.account_id)
+    before, wanted = current(account), requested(t.filing.fields)
+    platform = wanted.get("platform", account.platform)
+    external_id = wanted.get("external_id", account.external_id)
+    taken = ("platform" in wanted or "external_id" in wanted) and uow.session.scalar(
+        select(Account.id).where(Account.platform == platform, Account.external_id == external_id,
+                                 Account.id != account.id)) is not None
+    if taken:
+        wanted = {k: val for k, val in wanted.items() if k not in ("platform", "external_id")}
     details = dict(account.details)
-    before = {"leader": details.get("leader"), "admins": details.get("admins")}
-    if fields.get("new_leader"):
-        details["leader"] = fields["new_leader"]
-    if fields.get("new_admins"):
-        details["admins"] = fields["new_admins"]
-        account.admin_userids = [p["userid"] for p in fields["new_admins"] if p.get("userid")]
+    for attr, value in wanted.items():
+        if attr in ("leader", "admins"):
+            details[attr] = value
+        else:
+            setattr(account, attr, value)
+    if "admins" in wanted:
+        account.admin_userids = [p["userid"] for p in wanted["admins"] if p.get("userid")]
     account.details = details
     account.updated_at = uow.clock.now()
-    audit(uow, t.filing, "account:change", before,
-          {"leader": details.get("leader"), "admins": details.get("admins")})
+    audit(uow, t.filing, "account:change", {k: before[k] for k in wanted}, wanted)
+    t.told["changes"] = changes(uow.session, t.filing, t.kind.form)
+    t.told["id_taken"] = bool(taken)
 
 
 def close_account(uow, t: Transition) -> None:
@@ -113,7 +128,8 @@ def copy_publicity(uow, t: Transition) -> None:
     publicity = [u for u in holders(uow.session, "publicity") if u != t.filing.submitter]
     if publicity:
         uow.tell(publicity, "approval/publicity_copy", filing=t.filing, form=t.kind.form,
-                 account=account_of(uow, t.filing), decider=uow.actor.name)
+                 account=account_of(uow, t.filing), decider=uow.actor.name,
+                 changes=t.told.get("changes", []))
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Account, AccountStatus, AuditLog, Filing, FilingStatus
+from workflow.changes import requested
 from workflow.forms.validators import Invalid
 from workflow.kinds import Kind
 from workflow.roles import department_heads
@@ -75,6 +76,6 @@ def impersonation_suspected(uow, fields: dict) -> bool:
 
 def submit_problem(kind: Kind, answers: dict) -> Invalid | None:
     """A cross-field rule the summary must satisfy before submitting (None when fine)."""
-    if kind.name == "change" and "new_leader" not in answers and "new_admins" not in answers:
+    if kind.name == "change" and not requested(answers):
         return Invalid("change_needs_someone")
     return None

@@ -101,6 +101,16 @@ def check_not_registered(fc: FormContext, platform: str, external_id: str) -> No
                             number=f"#{filing.id}")
 
 
+def check_id_free(fc: FormContext, platform: str, external_id: str) -> None:
+    """A 变更's new ID must not be another account's (closed ones keep theirs)."""
+    chosen = fc.answers.get("account") or {}
+    account = fc.session.scalar(select(Account).where(
+        Account.platform == platform, Account.external_id == external_id,
+        Account.id != chosen.get("id")))
+    if account is not None:
+        raise v.Invalid("id_taken", name=account.name, number=account.filing_no or "待编号")
+
+
 def check_no_annual(fc: FormContext, year: int) -> None:
     """One 年检 per account and year, unless the earlier one was rejected or withdrawn."""
     chosen = fc.answers.get("account")
