@@ -133,6 +133,8 @@ def test_close_life(wecom, session):
     say(wecom, "zhangsan", "注销\n账号：1\n原因：停止运营", "确认")
     tap(wecom, "liming", "确认")
     tap(wecom, "zhaoliu", "批准")
+    assert refresh(session, Account, account_id).status == "closing"  # until confirmed
+    tap(wecom, "zhangsan", "已注销")  # its administrator, on the platform
     assert refresh(session, Account, account_id).status == "closed"
 
 
@@ -164,6 +166,8 @@ def test_annual_fail_orders_closure_and_opens_a_case(wecom, session):
     say(wecom, "zhangsan", "注销\n账号：1\n原因：年检不合格", "确认")
     tap(wecom, "liming", "确认")
     tap(wecom, "zhaoliu", "批准")
+    assert refresh(session, Filing, case.id).status == "ordered"  # not closed yet
+    tap(wecom, "zhangsan", "已注销")
     assert refresh(session, Filing, case.id).status == "done"
     assert session.scalars(select(Account)).one().status == "closed"
 

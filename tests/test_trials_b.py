@@ -165,3 +165,55 @@ def make_account_with_id(app, external_id):
     from tests.factories import make_account
     return make_account(app, name="另一个号", external_id=external_id, filing_no="WX-2025-0099",
                         department_id=6)
+
+
+# --- item 9 ---------------------------------------------------------------------------------
+def test_item9_a_closure_is_confirmed_with_a_date_by_whoever_keeps_the_account(
+        app, wecom, session, clock):
+    from datetime import timedelta
+
+    from models import Account
+    from tests.factories import make_account
+    account_id = make_account(app)  # 管理员 张三
+    built = make_account(app, name="文法新声", external_id="wfxs2026", filing_no="WX-2026-0005")
+    make_filing(app, kind="apply", status="approved", account_id=built,
+                fields={"platform": "WX", "name": "文法新声"})  # an account tech built
+    say(wecom, "zhangsan", "注销\n账号：1\n原因：停止运营", "确认")
+    tap(wecom, "liming", "确认")
+    assert "注销中" in say(wecom, "zhaoliu", "同意 2")
+    filing = session.scalar(select(Filing).where(Filing.kind == "close"))
+    assert filing.status == "awaiting_closure"
+    assert session.get(Account, account_id).status == "closing"
+    assert "已在平台上注销" not in texts(wecom, "zhangsan")[-1]
+    assert "注销中" in texts(wecom, "zhangsan")[-1]
+    # still in the registry's view, as 注销中; a second 注销 or a 年检 is not possible
+    assert "文法学院微信｜微信公众号｜WX-2025-0001｜注销中" in say(wecom, "zhangsan", "查询")
+    assert "注销中" in say(wecom, "wangwu", "查询 WX-2025-0001")
+    assert "正在注销" in say(wecom, "zhangsan", "注销\n账号：WX-2025-0001\n原因：再来一次")
+    say(wecom, "zhangsan", "取消")
+    # the administrator (who filed it, too) confirms on the card, with the day
+    card = cards(wecom, "zhangsan")[-1]
+    assert card["body"]["main_title"]["title"].startswith("确认账号已注销")
+    assert [b["text"] for b in card["body"]["button_list"]] == ["已注销"]
+    tap(wecom, "zhangsan", "已注销", card)
+    assert "哪天" in texts(wecom, "zhangsan")[-1]
+    assert "还没到" in say(wecom, "zhangsan", "2030-01-01")
+    assert "2026-11-20" in say(wecom, "zhangsan", "11月20日")
+    session.expire_all()
+    account = session.get(Account, account_id)
+    assert (account.status, account.details["closed_on"]) == ("closed", "2026-11-20")
+    assert session.get(Filing, filing.id).status == "approved"
+    # an account tech built is confirmed by tech; nobody confirming reaches the office
+    say(wecom, "zhangsan", "注销\n账号：WX-2026-0005\n原因：合并", "确认")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "批准")
+    assert cards(wecom, "chenyi")[-1]["body"]["main_title"]["title"].startswith("确认账号已注销")
+    assert len([c for c in cards(wecom, "zhangsan")
+                if c["body"]["main_title"]["title"].startswith("确认账号已注销")]) == 1
+    start = clock.local_now().date()
+    for d in range(1, 12):
+        run_reminders(app, clock, start + timedelta(days=d))
+    wecom.drain()
+    assert len([t for t in texts(wecom, "chenyi") if "催办" in t]) == 3
+    assert any("督办" in t and "确认账号已注销" in t for t in texts(wecom, "wangwu"))
+    assert session.get(Account, built).status == "closing"

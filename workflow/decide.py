@@ -35,6 +35,11 @@ class Outcome:
         return self.decided and self.choice.asks_reason and not self.decision.reason
 
     @property
+    def asks_date(self) -> bool:
+        """The decider should now say on which day it happened (已注销)."""
+        return self.decided and self.choice.asks_date
+
+    @property
     def asks_build_id(self) -> bool:
         """The decider should now give the new account's ID (已开通)."""
         return self.decided and self.choice.asks_build_id
@@ -56,7 +61,7 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     choice = stage.choice(choice_key)
     if choice is None:
         return Outcome(False, "unknown_choice", filing)
-    if filing.submitter == actor.userid:
+    if filing.submitter == actor.userid and not stage.submitter_decides:
         return Outcome(False, "own_filing", filing)
     if actor.userid not in approvers(session, filing, stage):
         return Outcome(False, "not_entitled", filing, choice)
@@ -89,9 +94,10 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
         effect(uow, transition)
     if FilingStatus(filing.status).waiting:
         route(uow, filing)  # the next stage's deciders get their card
-    uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
-             decider=actor.name, form=kind.form, account=account_of(session, filing),
-             **transition.told)
+    if filing.submitter != actor.userid:  # a submitter confirming their own closure knows
+        uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
+                 decider=actor.name, form=kind.form, account=account_of(session, filing),
+                 **transition.told)
     if reason and choice.asks_reason:
         tell_reason(uow, filing, decision, reason)
     return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision)

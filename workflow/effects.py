@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from models import Account, AccountStatus, AuditLog, Decision, Filing, FilingStatus
 from workflow.changes import changes, current, requested
+from workflow.closure import set_closed_on
 from workflow.numbers import next_filing_number
 from workflow.roles import department_heads, holders
 
@@ -81,9 +82,18 @@ def apply_change(uow, t: Transition) -> None:
     t.told["id_taken"] = bool(taken)
 
 
+def start_closing(uow, t: Transition) -> None:
+    """注销 approved by the office: the account is 注销中 until its keepers confirm it is gone."""
+    set_account_status(uow, t.filing, AccountStatus.CLOSING)
+
+
 def close_account(uow, t: Transition) -> None:
-    """注销 approved, or a new account that cannot be built: the account is closed."""
+    """A 注销 confirmed (closed on the day of the confirmation, until its keeper gives the
+    day), or a new account that cannot be built: the account is closed."""
     set_account_status(uow, t.filing, AccountStatus.CLOSED)
+    account = account_of(uow, t.filing)
+    if t.choice.asks_date and account is not None:
+        set_closed_on(uow, t.filing, account, uow.clock.local_now().date())
 
 
 def complete_ordered_closure(uow, t: Transition) -> None:

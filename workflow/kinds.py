@@ -34,6 +34,7 @@ class Choice:
     style: int = 1  # 1 blue … 2 grey/red-ish (doc 90236 style 1-4)
     asks_reason: bool = False  # the decider is asked why (驳回, 退回, 限期整改 …)
     asks_build_id: bool = False  # the decider then gives the new account's ID (已开通)
+    asks_date: bool = False  # the decider then gives the day it happened (已注销: default today)
     refuses: bool = False  # a text 驳回/退回 picks the first refusing choice
     tells_heads: bool = False  # the reason also goes to the department's heads
 
@@ -45,10 +46,11 @@ class Stage:
     name: str  # dept | office | tech | build …: in card keys and the audit log
     status: FilingStatus  # the filing status that waits at this stage
     title: str  # card title prefix, and how messages name the stage
-    deciders: str  # "dept_heads" or a role (office, tech): see workflow.routing.approvers
+    deciders: str  # "dept_heads", "account_keepers" or a role: see workflow.routing.approvers
     choices: tuple[Choice, ...]
     skipped_by_head: bool = False  # a department head's own filing starts after this stage
     escalate_to: str | None = None  # a role told once the deciders' nudges are spent
+    submitter_decides: bool = False  # the submitter may decide here too (confirming a closure)
 
     def choice(self, key: str) -> Choice | None:
         """The choice called `key` (None when the stage has none)."""
@@ -139,9 +141,15 @@ ANNUAL = Kind(catalog.ANNUAL, (
 
 CLOSE = Kind(catalog.CLOSE, (
     dept_stage(),
-    office_stage(Choice("approve", "批准", "已批准", S.APPROVED, "approval/outcome/closed",
-                        effects=(effects.close_account, effects.complete_ordered_closure,
-                                 effects.copy_publicity))),
+    office_stage(Choice("approve", "批准", "已批准", S.AWAITING_CLOSURE,
+                        "approval/outcome/close_approved",
+                        effects=(effects.start_closing, effects.copy_publicity))),
+    # The office's approval is not the end: the account is 注销中 until whoever keeps it
+    # (its administrators; tech for an account it built) confirms it is gone, with the day.
+    Stage("closure", S.AWAITING_CLOSURE, "确认账号已注销", "account_keepers", (
+        Choice("closed", "已注销", "已注销", S.APPROVED, "approval/outcome/closed",
+               effects=(effects.close_account, effects.complete_ordered_closure),
+               asks_date=True),), submitter_decides=True, escalate_to="office"),
 ), identity=("account",))
 
 REPORT = Kind(catalog.REPORT, (

@@ -70,7 +70,8 @@ def impersonation_suspected(uow, fields: dict) -> bool:
     if not any(school in name for school in uow.settings.school_names):
         return False
     registered = uow.session.scalar(select(Account.id).where(
-        Account.name == name, Account.status.in_((AccountStatus.ACTIVE, AccountStatus.PENDING))))
+        Account.name == name, Account.status.in_((AccountStatus.ACTIVE, AccountStatus.PENDING,
+                                                  AccountStatus.CLOSING))))
     return registered is None
 
 

@@ -48,6 +48,8 @@ def reply(ctx, outcome: d.Outcome) -> None:
     """Answer the decider; ask what the choice still needs (a reason, the new account's ID)."""
     if outcome.asks_build_id:
         prompts.ask_build_id(ctx, outcome.filing, outcome.decision)
+    if outcome.asks_date:
+        prompts.ask_closed_on(ctx, outcome.filing, outcome.decision)
     if outcome.asks_reason:
         prompts.ask_reason(ctx, outcome.filing, outcome.decision)
     ctx.reply(f"approval/{outcome.code}", outcome=outcome, filing=outcome.filing,
@@ -103,7 +105,11 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
     elif positive:
         choice = stage.choices[0]
     else:  # the first refusing choice: 驳回, 退回, or for a 年检 the gentler 限期整改
-        choice = next((c for c in stage.choices if c.refuses), stage.choices[-1])
+        choice = next((c for c in stage.choices if c.refuses),
+                      stage.choices[-1] if len(stage.choices) > 1 else None)
+        if choice is None:  # nothing to refuse (已注销 is a confirmation)
+            ctx.reply("approval/wrong_words", filing=filing, stage=stage)
+            return
     reply(ctx, d.decide(ctx.uow, filing.id, stage.name, choice.key, reason=rest or None))
 
 

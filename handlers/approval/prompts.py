@@ -22,6 +22,7 @@ from bot.render import render_text
 from bot.router import first_word
 from models import QUESTION_PREFIX, Decision, Filing, KeyValue
 from workflow.build import record_build_id
+from workflow.closure import record_closed_on
 from workflow.decide import reason_readers, tell_reason
 from workflow.forms import validators as v
 from workflow.kinds import form_for_command
@@ -59,6 +60,13 @@ def ask_build_id(ctx, filing, decision) -> None:
     """After 已开通: ask tech for the new account's ID."""
     remember(ctx, {"kind": "build_id", "decision": decision.id, "filing": filing.id})
     ctx.postscripts.append(render_text("approval/ask_build_id", filing=filing))
+
+
+def ask_closed_on(ctx, filing, decision) -> None:
+    """After 已注销: ask on which day the account was closed (today until told otherwise)."""
+    remember(ctx, {"kind": "closed_on", "decision": decision.id, "filing": filing.id})
+    ctx.postscripts.append(render_text("approval/ask_closed_on", filing=filing,
+                                       today=ctx.clock.local_now().date()))
 
 
 def remember(ctx, value: dict) -> None:
@@ -99,6 +107,8 @@ def answer(ctx, router) -> bool:
     filing = ctx.session.get(Filing, question["filing"])
     if question["kind"] == "build_id":
         answer_build_id(ctx, row, filing)
+    elif question["kind"] == "closed_on":
+        answer_closed_on(ctx, row, filing)
     else:
         answer_reason(ctx, row, question, filing)
     return True
@@ -113,6 +123,21 @@ def answer_build_id(ctx, row, filing) -> None:
         return
     ctx.session.delete(row)
     ctx.reply("approval/build_recorded", account=account)
+
+
+def answer_closed_on(ctx, row, filing) -> None:
+    """The day the account was closed: recorded, or the question is asked again."""
+    if ctx.text.strip().lower() in SKIP + CANCEL + CONFIRM:
+        ctx.session.delete(row)  # the day of the tap stands
+        ctx.reply("approval/closed_on_recorded", filing=filing, day=None)
+        return
+    try:
+        account, day = record_closed_on(ctx.uow, filing.id, ctx.text)
+    except v.Invalid as exc:
+        ctx.reply("approval/closed_on_invalid", message=exc.message)
+        return
+    ctx.session.delete(row)
+    ctx.reply("approval/closed_on_recorded", filing=filing, account=account, day=day)
 
 
 def answer_reason(ctx, row, question: dict, filing) -> None:
