@@ -29,8 +29,8 @@ def account_keepers(session, filing) -> list[str]:
         return holders(session, "tech")
     account = session.get(Account, filing.account_id) if filing.account_id else None
     admins = account.admin_userids if account is not None else []
-    active = set(session.scalars(select(User.userid).where(User.userid.in_(admins),
-                                                           User.active.is_(True)))) if admins else set()
+    active = set(session.scalars(select(User.userid).where(
+        User.userid.in_(admins), User.active.is_(True)))) if admins else set()
     return [u for u in admins if u in active] or department_heads(session, filing.department_id)
 
 
