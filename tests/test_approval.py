@@ -177,7 +177,8 @@ def test_annual_rectify_sends_the_requirements_and_allows_resubmission(wecom, se
     tap(wecom, "wangwu", "限期整改")
     assert "整改期限" in last_text(wecom, "wangwu")
     say(wecom, "wangwu", "3月31日前补齐审核记录", "确认")
-    assert "3月31日前补齐审核记录" in last_text(wecom, "liming")
+    assert "补齐审核记录" in last_text(wecom, "liming")
+    assert "整改期限：2027-03-31" in last_text(wecom, "liming")  # the day written first
     assert "整改要求" in last_text(wecom, "zhangsan")
     reply = say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：150\n粉丝数：3000\n"
                 "审核制度：是\n专人管理：是\n安全事件：无")

@@ -217,3 +217,103 @@ def test_item9_a_closure_is_confirmed_with_a_date_by_whoever_keeps_the_account(
     assert len([t for t in texts(wecom, "chenyi") if "催办" in t]) == 3
     assert any("督办" in t and "确认账号已注销" in t for t in texts(wecom, "wangwu"))
     assert session.get(Account, built).status == "closing"
+
+
+# --- item 10 --------------------------------------------------------------------------------
+ANNUAL = ("年检\n账号：{account}\n年度：2025\n发文数量：120\n粉丝数：3000\n审核制度：是\n"
+          "专人管理：是\n安全事件：无")
+
+
+def test_item10_a_rectification_has_a_deadline_with_reminders_until_the_new_review_passes(
+        app, wecom, session, clock):
+    from datetime import date, timedelta
+
+    from models import Account, ReminderSent
+    from tests.factories import make_account
+    make_account(app)  # 管理员 张三
+    say(wecom, "zhangsan", ANNUAL.format(account="WX-2025-0001"), "确认")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "限期整改")
+    assert "整改期限默认为 2026-12-25" in texts(wecom, "wangwu")[-1]  # 30 days
+    assert "整改期限：2026-12-25" in texts(wecom, "zhangsan")[-1]
+    confirm = say(wecom, "wangwu", "2026-12-10 补齐信息审核记录")
+    assert "「补齐信息审核记录」" in confirm and "整改期限：2026-12-10" in confirm
+    assert "期限 2026-11-20 不在今天之后" in say(wecom, "wangwu", "2026-11-20 补齐")
+    say(wecom, "wangwu", "12月10日前，补齐信息审核记录", "确认")
+    filing = session.scalars(select(Filing)).one()
+    assert (filing.status, filing.due_on) == ("returned", date(2026, 12, 10))
+    told = texts(wecom, "liming")[-1]
+    assert "补齐信息审核记录" in told and "整改期限：2026-12-10" in told
+    assert "期限：2026-12-10" in say(wecom, "zhangsan", f"查询 {filing.id}")
+    # before the deadline the administrator, after it the head and the office too
+    start = date(2026, 11, 26)
+    for d in range(0, 18):
+        run_reminders(app, clock, start + timedelta(days=d))
+        if start + timedelta(days=d) == date(2026, 12, 11):
+            run_reminders(app, clock, date(2026, 12, 11))  # a rerun sends nothing twice
+    wecom.drain()
+    reminders = [t for t in texts(wecom, "zhangsan") if "整改期限提醒" in t]
+    assert len(reminders) == 3
+    assert "还有 7 天" in reminders[0] and "明天到期" in reminders[1]
+    assert "已逾期 1 天" in reminders[2]
+    sent = session.scalars(select(ReminderSent.sent_on).where(ReminderSent.kind == "deadline")
+                           .order_by(ReminderSent.seq)).all()
+    assert sent == [date(2026, 12, 3), date(2026, 12, 9), date(2026, 12, 11)]
+    for userid in ("liming", "wangwu", "zhaoliu"):
+        overdue = [t for t in texts(wecom, userid) if "逾期督办" in t]
+        assert len(overdue) == 1 and "张三" in overdue[0], userid
+    # the new 年检 passes: the case is closed, the reminders stop
+    say(wecom, "zhangsan", ANNUAL.format(account="WX-2025-0001"), "确认")
+    tap(wecom, "liming", "确认")
+    tap(wecom, "wangwu", "合格")
+    session.expire_all()
+    assert session.get(Filing, filing.id).due_on is None
+    assert session.scalars(select(Account)).one().last_review_year == 2025
+    report = run_reminders(app, clock, date(2026, 12, 20))
+    assert report.get("deadline", 0) == 0
+
+
+def test_item10_an_ordered_closure_has_a_deadline_reminded_the_same_way(
+        app, wecom, session, clock):
+    from datetime import date, timedelta
+
+    from tests.factories import make_account
+    make_account(app)  # 管理员 张三
+    say(wecom, "zhangsan", ANNUAL.format(account="WX-2025-0001"), "确认")
+    annual = session.scalars(select(Filing)).one()
+    say(wecom, "liming", f"同意 {annual.id}")
+    say(wecom, "wangwu", f"不合格 {annual.id} 60天内 多次发布未经审核的信息")
+    case = session.scalar(select(Filing).where(Filing.status == "ordered"))
+    assert case.due_on == date(2027, 1, 24)
+    assert "2027-01-24 前" in texts(wecom, "liming")[-1]
+    assert "多次发布未经审核的信息" in texts(wecom, "zhangsan")[-1]
+    run_reminders(app, clock, date(2027, 1, 17))
+    run_reminders(app, clock, date(2027, 1, 25))
+    wecom.drain()
+    reminders = [t for t in texts(wecom, "zhangsan") if "注销期限提醒" in t]
+    assert len(reminders) == 2 and "还有 7 天" in reminders[0]
+    assert any("逾期督办" in t and "注销期限" in t for t in texts(wecom, "wangwu"))
+    # the account closed and confirmed: the case is done, nothing more is sent
+    say(wecom, "zhangsan", "注销\n账号：WX-2025-0001\n原因：年检不合格", "确认")
+    closing = session.scalar(select(Filing).where(Filing.kind == "close", Filing.id != case.id))
+    say(wecom, "liming", f"同意 {closing.id}")
+    say(wecom, "wangwu", f"同意 {closing.id}")
+    say(wecom, "zhangsan", f"同意 {closing.id}", "今天")
+    session.expire_all()
+    assert session.get(Filing, case.id).status == "done"
+    assert run_reminders(app, clock, date(2027, 1, 26) + timedelta(days=1)).get("deadline", 0) == 0
+
+
+@pytest.mark.parametrize(("text", "due", "rest"), [
+    ("3月31日前补齐审核记录", "2027-03-31", "补齐审核记录"),
+    ("2026-12-31 补齐", "2026-12-31", "补齐"),
+    ("６０天内，整改", "2027-01-24", "整改"),
+    ("12.5万粉丝数据不实", None, "12.5万粉丝数据不实"),  # a number, not a day
+    ("2025年度数据不全", None, "2025年度数据不全"),
+])
+def test_item10_a_deadline_is_read_from_the_start_of_the_requirements(text, due, rest):
+    from datetime import date
+
+    from workflow.forms.validators import leading_day
+    found, remainder = leading_day(text, today=date(2026, 11, 25))
+    assert (found.isoformat() if found else None, remainder) == (due, rest)

@@ -6,10 +6,12 @@ of the choice (workflow.kinds). Card taps, 同意/驳回 texts, the office web a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select, update
 
 from models import Account, AuditLog, Decision, Filing, FilingStatus, User
+from workflow.deadlines import case_for
 from workflow.effects import Transition
 from workflow.kinds import Choice, kind_of, stage_named, stage_of
 from workflow.roles import department_heads
@@ -46,11 +48,13 @@ class Outcome:
 
 
 def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str | None = None,
-           tapped: str | None = None, click_code: str | None = None) -> Outcome:
+           due_on: date | None = None, tapped: str | None = None,
+           click_code: str | None = None) -> Outcome:
     """Decide `filing_id` at `stage_name` as uow.actor; exactly one concurrent decision wins.
 
-    `tapped`/`click_code`: the card tapped and its fresh response code, so that card is
-    greyed out with the code of this very click."""
+    `due_on`: the deadline the decider gave, for a choice that sets one (checked by
+    workflow.deadlines.check_due); `tapped`/`click_code`: the card tapped and its fresh
+    response code, so that card is greyed out with the code of this very click."""
     session, actor = uow.session, uow.actor
     filing = session.get(Filing, filing_id)
     if filing is None:
@@ -89,7 +93,8 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     closed_text = f"{choice.done_text} · {actor.name}"
     uow.close_cards(filing, stage.name, closed_text, tapped=tapped, click_code=click_code)
     kind = kind_of(filing)
-    transition = Transition(filing, kind, stage, choice, decision)
+    transition = Transition(filing, kind, stage, choice, decision,
+                            due_on=due_on if choice.sets_deadline else None)
     for effect in choice.effects:
         effect(uow, transition)
     if FilingStatus(filing.status).waiting:
@@ -107,9 +112,10 @@ def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
     """Record why (驳回, 退回, 限期整改 …) and tell the submitter — and the department's heads
     where the choice concerns them — what the decider said ("" when they skipped it)."""
     decision.reason = reason
+    case = case_for(uow.session, filing, decision)
     uow.tell(reason_readers(uow.session, filing, decision, uow.actor.userid), "approval/reason",
              filing=filing, decision=decision, reason=reason, decider=uow.actor.name,
-             form=kind_of(filing).form)
+             form=kind_of(filing).form, due_on=case.due_on if case is not None else None)
 
 
 def reason_readers(session, filing: Filing, decision: Decision, decider: str) -> list[str]:

@@ -6,12 +6,14 @@ through the unit of work."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
 from models import Account, AccountStatus, AuditLog, Decision, Filing, FilingStatus
 from workflow.changes import changes, current, requested
 from workflow.closure import set_closed_on
+from workflow.deadlines import close_case, default_due, set_due
 from workflow.numbers import next_filing_number
 from workflow.roles import department_heads, holders
 
@@ -25,6 +27,7 @@ class Transition:
     stage: object  # workflow.kinds.Stage
     choice: object  # workflow.kinds.Choice
     decision: Decision
+    due_on: date | None = None  # a deadline the decider gave (限期整改, 不合格)
     told: dict = field(default_factory=dict)  # what effects add to the messages (old → new …)
 
 
@@ -116,18 +119,33 @@ def record_review(uow, t: Transition) -> None:
         account.last_review_year = year
 
 
+def open_rectification(uow, t: Transition) -> None:
+    """限期整改: the 年检 must be put right by a day (30 days unless the office gives one)."""
+    set_due(uow, t.filing, t.due_on or default_due(uow))
+    t.told["due_on"] = t.filing.due_on
+
+
+def close_rectification(uow, t: Transition) -> None:
+    """年检 合格: a rectification it was sent back for is done, its deadline no longer runs."""
+    close_case(uow, t.filing)
+
+
 def order_closure(uow, t: Transition) -> None:
-    """Art. 7: a failed audit orders the account closed and opens a 注销 case to track."""
+    """Art. 7: a failed audit orders the account closed, by a day (30 days unless the office
+    gives one), and opens a 注销 case to track."""
     filing = t.filing
     set_account_status(uow, filing, AccountStatus.ORDERED_CLOSED)
     case = Filing(kind="close", account_id=filing.account_id, department_id=filing.department_id,
                   submitter=uow.actor.userid, status=FilingStatus.ORDERED,
                   fields={"account": filing.fields["account"],
-                          "reason": f"{filing.fields['year']} 年度检查不合格，责令注销"},
+                          "reason": f"{filing.fields['year']} 年度检查不合格，责令注销",
+                          "decision": t.decision.id},
                   created_at=uow.clock.now(), updated_at=uow.clock.now())
     uow.session.add(case)
     uow.session.flush()
     audit(uow, case, "close:ordered", {}, {"status": FilingStatus.ORDERED})
+    set_due(uow, case, t.due_on or default_due(uow))
+    t.told["due_on"] = case.due_on
     heads = department_heads(uow.session, filing.department_id)
     uow.tell(sorted({*heads, filing.submitter}), "approval/ordered_closed", filing=filing,
              case=case)

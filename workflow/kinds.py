@@ -35,6 +35,7 @@ class Choice:
     asks_reason: bool = False  # the decider is asked why (驳回, 退回, 限期整改 …)
     asks_build_id: bool = False  # the decider then gives the new account's ID (已开通)
     asks_date: bool = False  # the decider then gives the day it happened (已注销: default today)
+    sets_deadline: bool = False  # the decider may give a deadline (30 days unless they do)
     refuses: bool = False  # a text 驳回/退回 picks the first refusing choice
     tells_heads: bool = False  # the reason also goes to the department's heads
 
@@ -132,11 +133,13 @@ ANNUAL = Kind(catalog.ANNUAL, (
     dept_stage(),
     Stage("office", S.AWAITING_OFFICE, "年度审核", "office", (
         Choice("pass", "合格", "合格", S.APPROVED, "approval/outcome/annual_pass",
-               effects=(effects.record_review,)),
+               effects=(effects.record_review, effects.close_rectification)),
         Choice("fix", "限期整改", "限期整改", S.RETURNED, "approval/outcome/annual_fix", style=3,
-               asks_reason=True, refuses=True, tells_heads=True),
+               effects=(effects.open_rectification,), asks_reason=True, refuses=True,
+               tells_heads=True, sets_deadline=True),
         Choice("fail", "不合格", "不合格", S.REJECTED, "approval/outcome/annual_fail", style=2,
-               effects=(effects.order_closure,), asks_reason=True, tells_heads=True))),
+               effects=(effects.order_closure,), asks_reason=True, tells_heads=True,
+               sets_deadline=True))),
 ), identity=("account", "year"))
 
 CLOSE = Kind(catalog.CLOSE, (

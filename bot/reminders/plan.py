@@ -4,16 +4,18 @@ each as a list of Planned reminders (nothing is written here)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from bot.reminders.common import (
+    DEADLINE_NOTICE,
     DIGEST_WEEKDAY,
     ESCALATE_FROM,
     NUDGE_AFTER,
     NUDGE_EVERY,
     NUDGE_MAX,
+    OVERDUE,
     REMIND_EVERY,
     Planned,
     review_window,
@@ -28,6 +30,7 @@ from models import (
     User,
     ZeroReport,
 )
+from workflow.deadlines import OPEN_CASES
 from workflow.kinds import stage_of
 from workflow.review import reviewed_accounts
 from workflow.roles import holders
@@ -156,3 +159,43 @@ def escalation(session, filing, stage, target: str, period: str) -> list[Planned
     return [Planned("stalled", target, period, 1, recipients,
                     {"filing_id": filing.id, "nudges": NUDGE_MAX})]
 
+
+def deadlines(session, today: date) -> list[Planned]:
+    """限期整改 and ordered closures with a deadline (workflow.deadlines): the account's
+    administrators a week before and the day before; after it, they, the department's heads
+    and the office. Only the latest step due is sent (a late first run skips stale ones); a
+    new deadline starts over."""
+    office = holders(session, "office")
+    heads = department_heads_map(session)
+    active = active_userids(session)
+    planned = []
+    for case in session.scalars(select(Filing).where(Filing.due_on.is_not(None),
+                                                     Filing.status.in_(OPEN_CASES))):
+        step = deadline_step(case.due_on, today)
+        if step is None:
+            continue
+        target, period = str(case.id), case.due_on.isoformat()
+        if session.scalar(select(ReminderSent.id).where(
+                ReminderSent.kind == "deadline", ReminderSent.target == target,
+                ReminderSent.period == period, ReminderSent.seq >= step)) is not None:
+            continue
+        account = session.get(Account, case.account_id) if case.account_id else None
+        dept_heads = heads.get(case.department_id, [])
+        admins = [u for u in (account.admin_userids if account else []) if u in active]
+        admins = admins or dept_heads
+        escalate = sorted(set(dept_heads) | set(office)) if step == OVERDUE else []
+        planned.append(Planned("deadline", target, period, step,
+                               sorted(set(admins) | set(escalate)), {
+            "filing_id": case.id, "admins": admins, "escalate": escalate}))
+    return planned
+
+
+def deadline_step(due_on: date, today: date) -> int | None:
+    """1: within a week of the deadline, 2: the day before or on it, 3 (OVERDUE): after it."""
+    if today > due_on:
+        return OVERDUE
+    if today >= due_on - timedelta(days=1):
+        return 2
+    if today >= due_on - DEADLINE_NOTICE:
+        return 1
+    return None

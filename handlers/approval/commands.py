@@ -10,6 +10,8 @@ from sqlalchemy import select
 from handlers.approval import prompts
 from models import Card, Decision, Filing, FilingStatus
 from workflow import decide as d
+from workflow.deadlines import check_due
+from workflow.forms import validators as v
 from workflow.kinds import kind_of, stage_of
 from workflow.queries import names_of, waiting_for
 from workflow.routing import approvers
@@ -110,7 +112,18 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
         if choice is None:  # nothing to refuse (已注销 is a confirmation)
             ctx.reply("approval/wrong_words", filing=filing, stage=stage)
             return
-    reply(ctx, d.decide(ctx.uow, filing.id, stage.name, choice.key, reason=rest or None))
+    due_on = None
+    if choice.sets_deadline and rest:  # 整改 12 2026-12-31 补齐记录: the deadline first
+        today = ctx.clock.local_now().date()
+        try:
+            due_on, rest = v.leading_day(rest, today=today)
+            if due_on is not None:
+                check_due(due_on, today)
+        except v.Invalid as exc:
+            ctx.reply("approval/deadline_invalid", message=exc.message, outcome=choice.key)
+            return
+    reply(ctx, d.decide(ctx.uow, filing.id, stage.name, choice.key, reason=rest or None,
+                        due_on=due_on))
 
 
 def on_withdraw(ctx) -> None:

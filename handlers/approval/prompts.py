@@ -15,7 +15,7 @@ A reason is never sent unseen: the decider's text is shown back first and goes o
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.db import claim_row
 from bot.render import render_text
@@ -23,6 +23,7 @@ from bot.router import first_word
 from models import QUESTION_PREFIX, Decision, Filing, KeyValue
 from workflow.build import record_build_id
 from workflow.closure import record_closed_on
+from workflow.deadlines import case_for, check_due, set_due
 from workflow.decide import reason_readers, tell_reason
 from workflow.forms import validators as v
 from workflow.kinds import form_for_command
@@ -53,7 +54,8 @@ def ask_reason(ctx, filing, decision) -> None:
     remember(ctx, {"kind": "reason", "decision": decision.id, "filing": filing.id})
     ctx.postscripts.append(render_text("approval/ask_reason", filing=filing,
                                        outcome=decision.outcome,
-                                       readers=readers(ctx, filing, decision)))
+                                       readers=readers(ctx, filing, decision),
+                                       due_on=deadline_now(ctx, filing, decision)))
 
 
 def ask_build_id(ctx, filing, decision) -> None:
@@ -74,6 +76,12 @@ def remember(ctx, value: dict) -> None:
     row = claim_row(ctx.session, KeyValue, key=key(ctx.userid), value="")
     row.value = json.dumps(value, ensure_ascii=False)
     row.expires_at = ctx.clock.now() + PROMPT_LIFE
+
+
+def deadline_now(ctx, filing, decision):
+    """The deadline the decision set (None when its choice sets none)."""
+    case = case_for(ctx.session, filing, decision)
+    return case.due_on if case is not None else None
 
 
 def readers(ctx, filing, decision) -> list[str]:
@@ -141,28 +149,46 @@ def answer_closed_on(ctx, row, filing) -> None:
 
 
 def answer_reason(ctx, row, question: dict, filing) -> None:
-    """A reason typed (shown back for 确认), confirmed (sent), or declined (跳过/取消)."""
+    """A reason typed (shown back for 确认), confirmed (sent), or declined (跳过/取消). Where
+    the decision set a deadline, a day written first changes it (2026-12-31 补齐记录)."""
     decision = ctx.session.get(Decision, question["decision"])
     text = ctx.text.strip()
     word = text.lower()
-    draft = question.get("draft")
-    who = readers(ctx, filing, decision)
+    draft, due = question.get("draft"), question.get("due_on")
+    context = {"readers": readers(ctx, filing, decision), "filing": filing,
+               "outcome": decision.outcome}
     if word in SKIP or word in CANCEL:
         ctx.session.delete(row)
         tell_reason(ctx.uow, filing, decision, "")
-        ctx.reply("approval/reason_sent", reason="", readers=who, filing=filing,
-                  dropped=draft or "")
+        ctx.reply("approval/reason_sent", reason="", dropped=draft or "",
+                  due_on=deadline_now(ctx, filing, decision), **context)
         return
     if word in CONFIRM:
-        if not draft:
+        if draft is None:
             remember(ctx, question)
-            ctx.reply("approval/ask_reason", filing=filing, outcome=decision.outcome,
-                      readers=who)
+            ctx.reply("approval/ask_reason", due_on=deadline_now(ctx, filing, decision),
+                      **context)
             return
         ctx.session.delete(row)
+        if due:
+            set_due(ctx.uow, case_for(ctx.session, filing, decision), date.fromisoformat(due))
         tell_reason(ctx.uow, filing, decision, draft)
-        ctx.reply("approval/reason_sent", reason=draft, readers=who, filing=filing, dropped="")
+        ctx.reply("approval/reason_sent", reason=draft or "", dropped="",
+                  due_on=deadline_now(ctx, filing, decision), **context)
         return
-    remember(ctx, {**question, "draft": text[:REASON_LIMIT]})
-    ctx.reply("approval/reason_confirm", reason=text[:REASON_LIMIT], readers=who,
-              filing=filing, cut=len(text) > REASON_LIMIT, outcome=decision.outcome)
+    case = case_for(ctx.session, filing, decision)
+    new_due = None
+    if case is not None:
+        try:
+            new_due, text = v.leading_day(text, today=ctx.clock.local_now().date())
+            if new_due is not None:
+                check_due(new_due, ctx.clock.local_now().date())
+        except v.Invalid as exc:
+            remember(ctx, question)
+            ctx.reply("approval/deadline_invalid", message=exc.message, **context)
+            return
+    remember(ctx, {**question, "draft": text[:REASON_LIMIT],
+                   "due_on": new_due.isoformat() if new_due else None})
+    ctx.reply("approval/reason_confirm", reason=text[:REASON_LIMIT],
+              cut=len(text) > REASON_LIMIT, due_on=new_due or (case.due_on if case else None),
+              due_changed=new_due is not None, **context)

@@ -205,6 +205,25 @@ def day(text: str, *, today: datetime.date, ahead: bool) -> datetime.date:
         raise Invalid("day", value=text[:20]) from None
 
 
+_LEADING_DAY_RE = re.compile(
+    r"^\s*(?:(?P<days>\d{1,3})\s*天(?:内|之内|以内)?"
+    r"|(?P<day>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+    r"|(?:\d{4}[-./])?\d{1,2}[-./]\d{1,2}(?=前|之前|以前|[，,。;；:：、\s]|$)))"
+    r"\s*(?:前|之前|以前)?[\s，,。;；:：、]*")
+
+
+def leading_day(text: str, *, today: datetime.date) -> tuple[datetime.date | None, str]:
+    """A deadline written first (2026-12-31 …, 3月31日前 …, 60天内 …) and the rest of the text;
+    (None, text) when the text does not start with one."""
+    match = _LEADING_DAY_RE.match(text)
+    if not match:
+        return None, text.strip()
+    rest = text[match.end():].strip()
+    if match.group("days"):
+        return today + datetime.timedelta(days=int(match.group("days"))), rest
+    return day(match.group("day"), today=today, ahead=True), rest
+
+
 def count(text: str) -> int:
     """A non-negative integer: '12000', '12,000', '1.2万', '1.5k', '约1200', '1200左右', '1200+'."""
     folded = _SPACE_RE.sub("", _fold(text)).casefold()
