@@ -51,8 +51,8 @@ def close_case(uow, case: Filing) -> None:
 
 
 def case_for(session, filing: Filing, decision: Decision) -> Filing | None:
-    """The filing whose deadline `decision` set: the closure it ordered, or the filing itself
-    (限期整改); None when the decision set none."""
+    """The filing whose deadline `decision` (of a choice that sets one) set: the closure it
+    ordered, or the filing itself (限期整改); None when there is none."""
     for case in session.scalars(select(Filing).where(
             Filing.kind == "close", Filing.status == FilingStatus.ORDERED,
             Filing.account_id == filing.account_id)):

@@ -112,10 +112,16 @@ def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
     """Record why (驳回, 退回, 限期整改 …) and tell the submitter — and the department's heads
     where the choice concerns them — what the decider said ("" when they skipped it)."""
     decision.reason = reason
-    case = case_for(uow.session, filing, decision)
+    case = deadline_case(uow.session, filing, decision)
     uow.tell(reason_readers(uow.session, filing, decision, uow.actor.userid), "approval/reason",
              filing=filing, decision=decision, reason=reason, decider=uow.actor.name,
              form=kind_of(filing).form, due_on=case.due_on if case is not None else None)
+
+
+def deadline_case(session, filing: Filing, decision: Decision) -> Filing | None:
+    """The filing carrying the deadline `decision` set (None when its choice sets none)."""
+    choice = stage_named(filing, decision.stage).choice(decision.outcome)
+    return case_for(session, filing, decision) if choice and choice.sets_deadline else None
 
 
 def reason_readers(session, filing: Filing, decision: Decision, decider: str) -> list[str]:

@@ -23,8 +23,8 @@ from bot.router import first_word
 from models import QUESTION_PREFIX, Decision, Filing, KeyValue
 from workflow.build import record_build_id
 from workflow.closure import record_closed_on
-from workflow.deadlines import case_for, check_due, set_due
-from workflow.decide import reason_readers, tell_reason
+from workflow.deadlines import check_due, set_due
+from workflow.decide import deadline_case, reason_readers, tell_reason
 from workflow.forms import validators as v
 from workflow.kinds import form_for_command
 from workflow.queries import names_of
@@ -80,7 +80,7 @@ def remember(ctx, value: dict) -> None:
 
 def deadline_now(ctx, filing, decision):
     """The deadline the decision set (None when its choice sets none)."""
-    case = case_for(ctx.session, filing, decision)
+    case = deadline_case(ctx.session, filing, decision)
     return case.due_on if case is not None else None
 
 
@@ -171,12 +171,12 @@ def answer_reason(ctx, row, question: dict, filing) -> None:
             return
         ctx.session.delete(row)
         if due:
-            set_due(ctx.uow, case_for(ctx.session, filing, decision), date.fromisoformat(due))
+            set_due(ctx.uow, deadline_case(ctx.session, filing, decision), date.fromisoformat(due))
         tell_reason(ctx.uow, filing, decision, draft)
         ctx.reply("approval/reason_sent", reason=draft or "", dropped="",
                   due_on=deadline_now(ctx, filing, decision), **context)
         return
-    case = case_for(ctx.session, filing, decision)
+    case = deadline_case(ctx.session, filing, decision)
     new_due = None
     if case is not None:
         try:
