@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.db import claim_row
+from bot.sql import claim_row
 from models import Account, Filing, FilingStatus, KeyValue
 from workflow.access import viewer
 from workflow.forms.validators import PLATFORM_NAMES

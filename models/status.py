@@ -19,6 +19,7 @@ class FilingStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     DONE = "done"
     ORDERED = "ordered"  # a closure ordered by a failed 年检, done when the account is closed
+    DUPLICATE = "duplicate"  # closed at approval: another filing or account holds the same ID
 
     @property
     def waiting(self) -> bool:

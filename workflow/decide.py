@@ -24,12 +24,13 @@ class Outcome:
 
     decided: bool
     code: str  # decided | not_found | stale | decided_by_other | withdrawn_already |
-    # unknown_choice | own_filing | not_entitled
+    # unknown_choice | own_filing | not_entitled | duplicate
     filing: Filing | None = None
     choice: Choice | None = None
     decider: str | None = None  # name of whoever decided (the winner, for a lost race)
     closed_text: str | None = None  # what the stage's cards now say
     decision: Decision | None = None
+    why: str = ""  # for a duplicate: which account or filing holds the ID
 
     @property
     def asks_reason(self) -> bool:
@@ -69,6 +70,9 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
         return Outcome(False, "own_filing", filing)
     if actor.userid not in approvers(session, filing, stage):
         return Outcome(False, "not_entitled", filing, choice)
+    taken = choice.guard(uow, filing) if choice.guard else None
+    if taken is not None:
+        return close_as_duplicate(uow, filing, stage, taken, tapped, click_code)
     before = filing.status
     won = session.execute(
         update(Filing).where(Filing.id == filing.id, Filing.status == before,
@@ -106,6 +110,32 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     if reason and choice.asks_reason:
         tell_reason(uow, filing, decision, reason)
     return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision)
+
+
+def close_as_duplicate(uow, filing: Filing, stage, taken, tapped, click_code) -> Outcome:
+    """The filing's account is registered or filed already: it ends as 重复, its cards say so,
+    and the submitter hears which account or filing holds it."""
+    session = uow.session
+    won = session.execute(
+        update(Filing).where(Filing.id == filing.id, Filing.status == filing.status,
+                             Filing.version == filing.version)
+        .values(status=FilingStatus.DUPLICATE, version=Filing.version + 1,
+                updated_at=uow.clock.now())
+        .execution_options(synchronize_session=False)).rowcount == 1
+    session.expire(filing)
+    if not won:
+        return lost_race(uow, session.get(Filing, filing.id))
+    filing = session.get(Filing, filing.id)
+    session.add(AuditLog(at=uow.clock.now(), actor=uow.actor.userid, action="duplicate",
+                         filing_id=filing.id, account_id=filing.account_id,
+                         before={"status": stage.status},
+                         after={"status": FilingStatus.DUPLICATE, "why": taken.code}))
+    closed_text = f"重复 · {uow.actor.name}"
+    uow.close_cards(filing, stage.name, closed_text, tapped=tapped, click_code=click_code)
+    uow.tell([filing.submitter], "approval/duplicate_closed", filing=filing,
+             form=kind_of(filing).form, why=taken.message)
+    return Outcome(False, "duplicate", filing, decider=uow.actor.name, closed_text=closed_text,
+                   why=taken.message)
 
 
 def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:

@@ -14,6 +14,7 @@ from models import Account, AccountStatus, AuditLog, Decision, Filing, FilingSta
 from workflow.changes import changes, current, requested
 from workflow.closure import set_closed_on
 from workflow.deadlines import close_case, default_due, set_due
+from workflow.duplicates import lock_account_id
 from workflow.numbers import next_filing_number
 from workflow.roles import department_heads, holders
 
@@ -41,6 +42,11 @@ def create_account(uow, t: Transition) -> None:
     number = next_filing_number(uow.session, uow.settings, platform_code=fields["platform"],
                                 year=uow.clock.local_now().year)
     built = fields.get("external_id") is not None and t.choice.next_status == FilingStatus.APPROVED
+    closed = uow.session.scalar(select(Account).where(
+        Account.platform == fields["platform"], Account.external_id == fields["external_id"],
+        Account.status == AccountStatus.CLOSED)) if built else None
+    if closed is not None:  # registered again after it was closed: the account comes back
+        return reopen_account(uow, t, closed, number)
     account = Account(
         platform=fields["platform"], name=fields["name"],
         external_id=fields.get("external_id") if built else None,
@@ -55,6 +61,20 @@ def create_account(uow, t: Transition) -> None:
     audit(uow, filing, "account:create", {}, {"status": account.status, "filing_no": number})
 
 
+def reopen_account(uow, t: Transition, account: Account, number: str) -> None:
+    """A closed account registered again: active, renumbered, its history kept."""
+    fields = t.filing.fields
+    audit(uow, t.filing, "account:reopen", {"status": account.status, "filing_no":
+                                             account.filing_no},
+          {"status": AccountStatus.ACTIVE, "filing_no": number}, account_id=account.id)
+    account.name, account.department_id = fields["name"], t.filing.department_id
+    account.status, account.filing_no = AccountStatus.ACTIVE, number
+    account.details = {k: fields[k] for k in ACCOUNT_DETAILS if k in fields}
+    account.admin_userids = [p["userid"] for p in fields.get("admins", []) if p.get("userid")]
+    account.updated_at = uow.clock.now()
+    t.filing.account_id = account.id
+
+
 def apply_change(uow, t: Transition) -> None:
     """变更 approved: the account's 负责人, 管理员, name, platform and/or ID are replaced
     (art. 5; an account renamed on its platform), audited old → new.
@@ -65,7 +85,10 @@ def apply_change(uow, t: Transition) -> None:
     before, wanted = current(account), requested(t.filing.fields)
     platform = wanted.get("platform", account.platform)
     external_id = wanted.get("external_id", account.external_id)
-    taken = ("platform" in wanted or "external_id" in wanted) and uow.session.scalar(
+    moves = "platform" in wanted or "external_id" in wanted
+    if moves and external_id:
+        lock_account_id(uow.session, platform, external_id)  # as a 登记 of that ID would
+    taken = moves and uow.session.scalar(
         select(Account.id).where(Account.platform == platform, Account.external_id == external_id,
                                  Account.id != account.id)) is not None
     if taken:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from models import FilingStatus
-from workflow import effects
+from workflow import duplicates, effects
 from workflow.forms import catalog
 from workflow.forms.catalog import form_for_command  # noqa: F401 (re-exported)
 from workflow.forms.spec import FormSpec
@@ -38,6 +38,7 @@ class Choice:
     sets_deadline: bool = False  # the decider may give a deadline (30 days unless they do)
     refuses: bool = False  # a text 驳回/退回 picks the first refusing choice
     tells_heads: bool = False  # the reason also goes to the department's heads
+    guard: Callable | None = None  # guard(uow, filing) → a v.Invalid that closes it as 重复
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def office_stage(approve: Choice, title: str = "党政办审核") -> Stage:
 REGISTER = Kind(catalog.REGISTER, (
     dept_stage(),
     office_stage(Choice("approve", "批准", "已批准", S.APPROVED, "approval/outcome/numbered",
-                        effects=(effects.create_account, effects.copy_publicity))),
+                        effects=(effects.create_account, effects.copy_publicity),
+                        guard=duplicates.registration_guard)),
 ), identity=("platform", "external_id"))
 
 APPLY = Kind(catalog.APPLY, (

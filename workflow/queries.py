@@ -218,12 +218,14 @@ def people_over_time(account: Account, entries) -> list[dict]:
     The first pair is today's undone by each 变更's `before`, so an account registered
     before the bot (seed-main, an import) has its first pair too."""
     details = account.details or {}
+    starts = [i for i, e in enumerate(entries) if e.action in ("account:create", "account:reopen")]
+    entries = entries[starts[-1]:] if starts else list(entries)  # a reopened account starts anew
     changed = [e for e in entries if e.action == "account:change"
                and any(k in (e.after or {}) for k in PEOPLE)]
     state = {k: details.get(k) for k in PEOPLE}
     for entry in reversed(changed):
         state |= {k: entry.before[k] for k in PEOPLE if k in (entry.before or {})}
-    created = next((e.at for e in entries if e.action == "account:create"), account.created_at)
+    created = entries[0].at if starts else account.created_at
     people = [{"at": created, **state}]
     for entry in changed:
         state = state | {k: entry.after[k] for k in PEOPLE if k in entry.after}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Account, AccountStatus, AuditLog, Filing, FilingStatus
+from workflow import duplicates
 from workflow.changes import requested
 from workflow.forms.validators import Invalid
 from workflow.kinds import Kind
@@ -14,8 +15,12 @@ from workflow.routing import route
 
 def submit(uow, kind: Kind, department_id: int | None, fields: dict) -> Filing:
     """Create the filing at its first stage (a head's own filing skips their sign-off) — or
-    reopen the same matter sent back (退回, 限期整改), its history kept — and route it."""
+    reopen the same matter sent back (退回, 限期整改), its history kept — and route it.
+
+    Raises v.Invalid when the account is registered or filed already (checked again here, under
+    a lock, since the form read the ID)."""
     userid = uow.actor.userid
+    duplicates.check_at_submit(uow.session, kind.name, fields)  # raises v.Invalid
     account_id = fields["account"]["id"] if isinstance(fields.get("account"), dict) else None
     if kind.name == "report":
         fields = {**fields, "suspected": impersonation_suspected(uow, fields)}

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot import outbox
-from bot.db import dialect_insert
 from bot.notify import card_is_live
 from bot.reminders.common import Planned, review_window
 from bot.render import render_card
+from bot.sql import dialect_insert
 from models import Account, Card, Filing, ReminderSent
 from workflow.kinds import kind_of, stage_of
 from workflow.queries import names_of

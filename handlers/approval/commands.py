@@ -10,6 +10,7 @@ from sqlalchemy import select
 from handlers.approval import prompts
 from models import Card, Decision, Filing, FilingStatus
 from workflow import decide as d
+from workflow.access import can_see_filing, viewer
 from workflow.deadlines import check_due
 from workflow.forms import validators as v
 from workflow.kinds import kind_of, stage_of
@@ -87,8 +88,8 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
         ctx.reply("approval/which_filing", word=word)
         return
     filing = ctx.session.get(Filing, filing_id)
-    if filing is None:
-        ctx.reply("approval/not_found")
+    if filing is None or not can_see_filing(viewer(ctx.session, ctx.userid), filing):
+        ctx.reply("approval/not_found")  # outside one's scope a filing does not exist
         return
     if filing.status == FilingStatus.ORDERED:
         ctx.reply("approval/ordered_case", filing=filing)

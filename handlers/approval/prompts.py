@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from bot.db import claim_row
 from bot.render import render_text
 from bot.router import first_word
+from bot.sql import claim_row
 from models import QUESTION_PREFIX, Decision, Filing, KeyValue
 from workflow.build import record_build_id
 from workflow.closure import record_closed_on

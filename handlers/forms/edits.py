@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.router import first_word
 from handlers.forms.oneshot import parse_lines
 from handlers.forms.state import CONFIRM, hint, update
+from workflow.forms.validators import Invalid
 from workflow.kinds import KINDS
 from workflow.submit import submit, submit_problem
 
@@ -18,7 +19,11 @@ class Edits:
             problem = submit_problem(kind, self.answers)
             if problem:
                 return self.summary(error=problem.message)
-            filing = submit(self.ctx.uow, kind, self.dialogue.department_id, dict(self.answers))
+            try:
+                filing = submit(self.ctx.uow, kind, self.dialogue.department_id,
+                                dict(self.answers))
+            except Invalid as taken:  # registered or filed by someone else since it was read
+                return self.summary(error=taken.message)
             self.ctx.session.delete(self.conv)
             self.ctx.reply("forms/submitted", form=self.form, filing=filing)
             return
@@ -49,10 +54,16 @@ class Edits:
         self.advance()
 
     def back(self) -> None:
+        """返回: the answered question just before this one in the form's order (after a
+        one-shot paste the answers were not given in that order)."""
         history = list(self.dialogue.history)
-        if not history:
+        order = [f.name for f in self.form.fields]
+        here = order.index(self.conv.step) if self.conv.step in order else len(order)
+        earlier = [n for n in history if n in order and order.index(n) < here]
+        if not earlier:
             return self.repeat(error=hint("first_question"))
-        previous = history.pop()
+        previous = max(earlier, key=order.index)
+        history.remove(previous)
         self.conv.answers = {k: val for k, val in self.answers.items() if k != previous}
         update(self.conv, step=previous, history=history,
                skipped=[n for n in self.dialogue.skipped if n != previous],
