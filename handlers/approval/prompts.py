@@ -42,15 +42,7 @@ def key(userid: str) -> str:
 
 
 def ask_reason(ctx, filing, decision) -> None:
-    """After 驳回/退回/限期整改/不合格/无法开通: ask the decider why, saying who will read it.
-
-    An earlier question still open is closed first: its submitter is told no reason came."""
-    earlier = ctx.session.get(KeyValue, key(ctx.userid))
-    if earlier is not None:
-        question = json.loads(earlier.value)
-        old = ctx.session.get(Filing, question["filing"])
-        if question["kind"] == "reason" and old is not None:
-            tell_reason(ctx.uow, old, ctx.session.get(Decision, question["decision"]), "")
+    """After 驳回/退回/限期整改/不合格/无法开通: ask the decider why, saying who will read it."""
     remember(ctx, {"kind": "reason", "decision": decision.id, "filing": filing.id})
     ctx.postscripts.append(render_text("approval/ask_reason", filing=filing,
                                        outcome=decision.outcome,
@@ -72,7 +64,15 @@ def ask_closed_on(ctx, filing, decision) -> None:
 
 
 def remember(ctx, value: dict) -> None:
-    """Store the open question (its 30 minutes start again)."""
+    """Store the open question (its 30 minutes start again). A different question still open
+    is closed first: a reason's submitter is told that none came."""
+    earlier = ctx.session.get(KeyValue, key(ctx.userid))
+    if earlier is not None and earlier.value:
+        question = json.loads(earlier.value)
+        old = ctx.session.get(Filing, question["filing"])
+        if question["kind"] == "reason" and old is not None \
+                and question["decision"] != value["decision"]:
+            tell_reason(ctx.uow, old, ctx.session.get(Decision, question["decision"]), "")
     row = claim_row(ctx.session, KeyValue, key=key(ctx.userid), value="")
     row.value = json.dumps(value, ensure_ascii=False)
     row.expires_at = ctx.clock.now() + PROMPT_LIFE
