@@ -61,7 +61,8 @@ def show_account(ctx, me, account: Account) -> None:
     history = account_history(ctx.session, me, account.id)
     ctx.reply("query/account", account=history.account, changes=history.changes,
               filings=history.filings, states=history.states, outcomes=outcome_names(),
-              names=history.names, forms=FORMS, platforms=PLATFORM_NAMES, delta=BEIJING)
+              names=history.names, forms=FORMS, people=history.people,
+              platforms=PLATFORM_NAMES, delta=BEIJING)
 
 
 def show_next_page(ctx) -> None:

@@ -92,14 +92,14 @@ def test_item6_a_returned_or_withdrawn_annual_leaves_the_account_missing(app, we
     wecom.drain()
     annual_for(wecom, "退回号")
     tap(wecom, "liming", "退回")
-    say(wecom, "liming", "粉丝数不对")
+    say(wecom, "liming", "粉丝数不对", "确认")
     annual_for(wecom, "撤回号")
     withdrawn = session.scalars(select(Filing).order_by(Filing.id.desc())).first()
     assert "已撤回" in say(wecom, "zhangsan", f"撤回 {withdrawn.id}")
     annual_for(wecom, "整改号")
     tap(wecom, "liming", "确认")
     tap(wecom, "wangwu", "限期整改")
-    say(wecom, "wangwu", "补齐审核记录")
+    say(wecom, "wangwu", "补齐审核记录", "确认")
     before = len(wecom.messages("zhangsan"))
     run_on(app, clock, date(2027, 1, 11))  # Monday: reminders again, and the office's digest
     wecom.drain()
@@ -205,7 +205,7 @@ def test_item18_words_annual_statuses_and_history_say_from_what_to_what(wecom, s
     annual = session.scalars(select(Filing)).one()
     tap(wecom, "liming", "确认")
     tap(wecom, "wangwu", "限期整改")
-    say(wecom, "wangwu", "补齐审核记录")
+    say(wecom, "wangwu", "补齐审核记录", "确认")
     fixing = say(wecom, "zhangsan", f"查询 {annual.id}")
     assert fixing.splitlines()[0].endswith("｜限期整改") and "已退回" not in fixing
     assert "（待党政办审核 → 限期整改）" in fixing
@@ -222,7 +222,7 @@ def test_item18_words_annual_statuses_and_history_say_from_what_to_what(wecom, s
     say(wecom, "zhangsan", ANNUAL_2025.format("文法学院抖音"), "确认")
     tap(wecom, "liming", "确认")
     tap(wecom, "wangwu", "不合格")
-    say(wecom, "wangwu", "长期停更")
+    say(wecom, "wangwu", "长期停更", "确认")
     failed = say(wecom, "zhangsan", "查询 DY-2025-0001")
     assert "年检｜不合格" in failed and "账号状态变更" not in failed
     assert "王五：账号状态（正常 → 责令注销）" in failed
@@ -276,10 +276,10 @@ def test_item18_words_one_rectification_decision_is_one_message(wecom, session, 
     tap(wecom, "liming", "确认")
     before = {u: len(wecom.messages(u)) for u in ("zhangsan", "liming")}
     tap(wecom, "wangwu", "限期整改")
-    say(wecom, "wangwu", "3月31日前补齐审核记录")
+    say(wecom, "wangwu", "补齐审核记录", "确认")
     for userid in before:  # the submitter and the department's head: one message each
         [told] = wecom.messages(userid)[before[userid]:]
-        assert "限期整改" in told and "3月31日前补齐审核记录" in told
+        assert "限期整改" in told and "补齐审核记录" in told
     # a typed decision with its requirement: one message too
     say(wecom, "zhangsan", ANNUAL_2025.format("文法学院微信"), "确认")
     tap(wecom, "liming", "确认")

@@ -6,11 +6,12 @@ of the choice (workflow.kinds). Card taps, 同意/驳回 texts, the office web a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
 from models import Account, AuditLog, Decision, Filing, FilingStatus, User
+from workflow.deadlines import case_for
 from workflow.effects import Transition
 from workflow.kinds import Choice, kind_of, stage_named, stage_of
 from workflow.roles import department_heads
@@ -42,17 +43,24 @@ class Outcome:
         return self.decided and self.choice.asks_reason and not self.decision.reason
 
     @property
+    def asks_date(self) -> bool:
+        """The decider should now say on which day it happened (已注销)."""
+        return self.decided and self.choice.asks_date
+
+    @property
     def asks_build_id(self) -> bool:
         """The decider should now give the new account's ID (已开通)."""
         return self.decided and self.choice.asks_build_id
 
 
 def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str | None = None,
-           tapped: str | None = None, click_code: str | None = None) -> Outcome:
+           due_on: date | None = None, tapped: str | None = None,
+           click_code: str | None = None) -> Outcome:
     """Decide `filing_id` at `stage_name` as uow.actor; exactly one concurrent decision wins.
 
-    `tapped`/`click_code`: the card tapped and its fresh response code, so that card is
-    greyed out with the code of this very click."""
+    `due_on`: the deadline the decider gave, for a choice that sets one (checked by
+    workflow.deadlines.check_due); `tapped`/`click_code`: the card tapped and its fresh
+    response code, so that card is greyed out with the code of this very click."""
     session, actor = uow.session, uow.actor
     filing = session.get(Filing, filing_id)
     if filing is None:
@@ -63,7 +71,7 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     choice = stage.choice(choice_key)
     if choice is None:
         return Outcome(False, "unknown_choice", filing)
-    if filing.submitter == actor.userid:
+    if filing.submitter == actor.userid and not stage.submitter_decides:
         return Outcome(False, "own_filing", filing)
     if actor.userid not in approvers(session, filing, stage):
         return Outcome(False, "not_entitled", filing, choice)
@@ -94,7 +102,8 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     closed_text = f"{choice.done_text} · {actor.name}"
     uow.close_cards(filing, stage.name, closed_text, tapped=tapped, click_code=click_code)
     kind = kind_of(filing)
-    transition = Transition(filing, kind, stage, choice, decision)
+    transition = Transition(filing, kind, stage, choice, decision,
+                            due_on=due_on if choice.sets_deadline else None)
     number_before = getattr(account_of(session, filing), "filing_no", None)
     for effect in choice.effects:
         effect(uow, transition)
@@ -103,12 +112,12 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     if FilingStatus(filing.status).waiting:
         route(uow, filing)  # the next stage's deciders get their card
     told = {"filing": filing, "stage": stage, "choice": choice, "decider": actor.name,
-            "form": kind.form, "account": account, "reason": reason or ""}
-    if choice.asks_reason and not reason:  # one message, with the reason: see tell_reason
-        uow.tell(told_to(session, filing, choice, actor.userid), choice.told, hold=REASON_WAIT,
-                 dedup_key=told_key(decision), **told)
-    else:
-        uow.tell(told_to(session, filing, choice, actor.userid), choice.told, **told)
+            "form": kind.form, "account": account, "reason": reason or "", **transition.told}
+    readers = told_to(session, filing, choice, actor.userid)  # not a submitter who decided
+    if readers and choice.asks_reason and not reason:  # one message with the reason: held
+        uow.tell(readers, choice.told, hold=REASON_WAIT, dedup_key=told_key(decision), **told)
+    elif readers:
+        uow.tell(readers, choice.told, **told)
     return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision,
                    assigned=assigned)
 
@@ -145,23 +154,37 @@ def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
     decision.reason = reason
     stage = stage_named(filing, decision.stage)
     choice = stage.choice(decision.outcome)
+    case = deadline_case(uow.session, filing, decision)
     uow.release(told_key(decision), told_to(uow.session, filing, choice, uow.actor.userid),
                 choice.told, filing=filing, stage=stage, choice=choice, decider=uow.actor.name,
                 form=kind_of(filing).form, account=account_of(uow.session, filing),
-                reason=reason)
+                reason=reason, due_on=case.due_on if case is not None else None)
 
 
 def told_to(session, filing: Filing, choice: Choice, decider: str) -> list[str]:
-    """Who hears a decision: its submitter, and the department's heads where it concerns them."""
-    told = {filing.submitter}
+    """Who hears a decision: its submitter, and the department's heads where the choice
+    concerns them (限期整改, 不合格); never the decider."""
+    told = [filing.submitter]
     if choice.tells_heads:
-        told |= set(department_heads(session, filing.department_id))
-    return sorted(told - {decider})
+        told += department_heads(session, filing.department_id)
+    return [u for u in dict.fromkeys(told) if u != decider]
 
 
 def told_key(decision: Decision) -> str:
     """The outbox key of a decision's message, held while the decider is asked why."""
     return f"told:{decision.id}"
+
+
+def deadline_case(session, filing: Filing, decision: Decision) -> Filing | None:
+    """The filing carrying the deadline `decision` set (None when its choice sets none)."""
+    choice = stage_named(filing, decision.stage).choice(decision.outcome)
+    return case_for(session, filing, decision) if choice and choice.sets_deadline else None
+
+
+def reason_readers(session, filing: Filing, decision: Decision, decider: str) -> list[str]:
+    """Who reads a decider's reason: those the decision's one message goes to (told_to)."""
+    choice = stage_named(filing, decision.stage).choice(decision.outcome)
+    return told_to(session, filing, choice, decider) if choice else [filing.submitter]
 
 
 def decision_round(session, filing_id: int, stage: str) -> int:
