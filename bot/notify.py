@@ -31,12 +31,14 @@ class OutboxNotifier:
                             automatic=automatic, dedup_key=dedup_key, now=now,
                             not_before=now + hold if hold else None)
 
-    def release(self, session, dedup_key, userids, template, *, now, **context) -> None:
-        """Send the held message `dedup_key` now, rendered again; if it already went out,
-        the new text follows it."""
+    def release(self, session, dedup_key, userids, template, *, now, again=True,
+                **context) -> None:
+        """Send the held message `dedup_key` now, rendered again; if it already went out (its
+        hold ended), the new text follows it only when `again`."""
         content = render_text(template, **context)
-        if not outbox.release_text(session, dedup_key, content, now=now):
-            outbox.enqueue_text(session, userids, content, now=now)
+        if outbox.release_text(session, dedup_key, content, now=now) or not again:
+            return
+        outbox.enqueue_text(session, userids, content, now=now)
 
     def send_card(self, session, filing, stage, recipients, *, now) -> Card:
         """Queue one button card for `recipients` and remember its task_id."""

@@ -298,6 +298,17 @@ def test_item18_words_one_rectification_decision_is_one_message(wecom, session, 
     wecom.drain()
     [told] = wecom.messages("zhangsan")[before:]
     assert "退回" in told and "如有疑问请直接联系李明" in told
+    # a later question closes the lapsed one: its message is not sent twice
+    say(wecom, "zhangsan", REGISTER.replace("wenfa2019", "wenfa2023"), "确认")
+    tap(wecom, "liming", "退回")
+    assert sum("#2 被部门负责人李明退回" in t for t in wecom.messages("zhangsan")) == 1
+    # a reason confirmed after the message went out follows it: nothing is lost
+    clock.advance(minutes=25)
+    say(wecom, "liming", "材料不全")  # the draft keeps the question open
+    clock.advance(minutes=10)
+    wecom.drain()
+    say(wecom, "liming", "确认")
+    assert "材料不全" in wecom.messages("zhangsan")[-1]
 
 
 def test_item18_words_withdrawing_twice_says_it_is_withdrawn(wecom, session):

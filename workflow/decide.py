@@ -158,7 +158,8 @@ def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
     uow.release(told_key(decision), told_to(uow.session, filing, choice, uow.actor.userid),
                 choice.told, filing=filing, stage=stage, choice=choice, decider=uow.actor.name,
                 form=kind_of(filing).form, account=account_of(uow.session, filing),
-                reason=reason, due_on=case.due_on if case is not None else None)
+                reason=reason, due_on=case.due_on if case is not None else None,
+                again=bool(reason))  # a reason confirmed late follows; no reason, no repeat
 
 
 def told_to(session, filing: Filing, choice: Choice, decider: str) -> list[str]:

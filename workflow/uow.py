@@ -34,8 +34,9 @@ class Notifier(Protocol):
         """Queue the text of `template` for `userids` (held for `hold`, a timedelta, if given)."""
 
     def release(self, session: Session, dedup_key: str, userids: list[str], template: str, *,
-                now, **context) -> None:
-        """Send the held message `dedup_key` now with the text of `template`."""
+                now, again: bool = True, **context) -> None:
+        """Send the held message `dedup_key` now with the text of `template` (if it went out
+        already, send the new text too only when `again`)."""
 
     def send_card(self, session: Session, filing, stage, recipients: list[str], *, now):
         """Queue the decision card of `stage` for `recipients`; return its Card row."""
@@ -90,11 +91,13 @@ class UnitOfWork:
                            automatic=automatic, dedup_key=dedup_key, hold=hold, **context)
         self.enqueued += 1
 
-    def release(self, dedup_key: str, userids, template: str, **context) -> None:
+    def release(self, dedup_key: str, userids, template: str, *, again: bool = True,
+                **context) -> None:
         """Send a message held by `tell(…, hold=…)` now, its text rendered again with
-        `context` (what it was waiting for)."""
+        `context` (what it was waiting for). If its hold ended and it went out already, the
+        new text follows only when `again` (it adds something)."""
         self.notifier.release(self.session, dedup_key, list(userids), template,
-                              now=self.clock.now(), **context)
+                              now=self.clock.now(), again=again, **context)
         self.enqueued += 1
 
     def send_card(self, filing, stage, recipients: list[str]):
