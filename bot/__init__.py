@@ -19,9 +19,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings → database → WeCom client (or sandbox emulator) → routes → CLI.
 
     `test_config` may give ENV (the environment to read instead of os.environ), CLOCK,
-    and OUTBOX_THREAD (False to leave delivery to explicit drains)."""
+    OUTBOX_THREAD (False to leave delivery to explicit drains) and INSTANCE_PATH (where the
+    sandbox keeps its emulator state and generated SECRET_KEY; default ./instance)."""
     test_config = test_config or {}
-    app = Flask(__name__, instance_relative_config=True)
+    from bot.render import TEMPLATES_DIR
+
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=test_config.get("INSTANCE_PATH"),
+                template_folder=str(TEMPLATES_DIR),
+                static_folder=str(TEMPLATES_DIR.parent / "static"))
     try:
         settings = load_settings(test_config.get("ENV", os.environ), app.instance_path)
     except ConfigError as exc:

@@ -4,10 +4,10 @@ import pytest
 
 from bot import create_app
 from bot.config import ConfigError, load_settings
-from tests.wecom import AES_KEY, CORP_ID, SECRET, TOKEN
+from tests.wecom import AES_KEY, CORP_ID, SECRET, TOKEN, WEB_SECRET_KEY
 
 REAL = {"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": SECRET,
-        "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY}
+        "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "SECRET_KEY": WEB_SECRET_KEY}
 
 
 def test_no_wecom_variables_means_sandbox(tmp_path):
@@ -55,6 +55,6 @@ def test_secrets_never_appear_in_the_settings_repr(tmp_path):
     settings = load_settings({**REAL, "DATABASE_URL": "postgresql://bot:hunter2@db/filing"},
                              tmp_path)
     shown = repr(settings)
-    for secret in (SECRET, TOKEN, AES_KEY, "hunter2"):
+    for secret in (SECRET, TOKEN, AES_KEY, WEB_SECRET_KEY, "hunter2"):
         assert secret not in shown
     assert "postgresql+psycopg://bot:***@db/filing" in shown
