@@ -45,7 +45,9 @@ class WebActions:
 
     def login_as(self, userid: str, next_path: str | None = None,
                  user_agent: str = DESKTOP_UA):
-        """The whole dance; returns the callback's response (302 to `next` on success)."""
+        """The whole dance, from a browser without a session (switching users signs out first);
+        returns the callback's response (302 to `next` on success)."""
+        self.client.delete_cookie("filingbot_session")
         link = self.start_login(next_path, user_agent).headers["Location"]
         back = urlsplit(self.wecom_confirms(link, userid))
         return self.client.get(f"{back.path}?{back.query}")
