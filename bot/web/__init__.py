@@ -20,7 +20,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Configure sessions and CSRF, register the web blueprints, error pages and filters."""
-    from bot.web import admin_roles, audit, auth, db, errors, health, logs, shell
+    from bot.web import admin_roles, audit, auth, db, domain_check, errors, health, logs, shell
     from bot.wecom.callback import bp as callback_bp
 
     settings = app.config["SETTINGS"]
@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_roles.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(domain_check.bp)
     db.init_app(app)
     errors.init_app(app)
     shell.init_app(app)

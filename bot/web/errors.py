@@ -9,7 +9,7 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-PLAIN_BLUEPRINTS = {"wecom", "health"}
+PLAIN_BLUEPRINTS = {"wecom", "health", "domain_check"}
 
 
 def handle_http_error(exc: HTTPException):

@@ -90,3 +90,16 @@ def test_request_logs_hide_codes_and_tokens(line):
     from bot.web.logs import redact
 
     assert "SECRETCODE" not in redact(line) and "STATE1" not in redact(line)
+
+
+def test_the_console_domain_check_file_is_served_from_the_instance_folder(sandbox_app):
+    from pathlib import Path
+
+    (Path(sandbox_app.instance_path) / "WW_verify_Test123abc.txt").write_text("Test123abc")
+    client = sandbox_app.test_client()
+    answer = client.get("/WW_verify_Test123abc.txt")
+    assert answer.status_code == 200 and answer.get_data(as_text=True) == "Test123abc"
+    answer.close()
+    assert client.get("/WW_verify_Missing1.txt").status_code == 404
+    assert client.get("/secret_key").status_code == 404
+    assert client.get("/WW_verify_..%2Fsecret_key.txt").status_code == 404
