@@ -17,8 +17,16 @@ import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from bot import directory
 from bot.web.db import clock, read_session
