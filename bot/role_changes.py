@@ -1,6 +1,6 @@
 """Granting and revoking roles with an audit trail: what the CLI and /admin/roles both call.
 
-bot.roles changes the grants; this adds the AuditLog row (`role:grant` / `role:revoke`, actor
+workflow.roles changes the grants; this adds the AuditLog row (`role:grant` / `role:revoke`, actor
 and time) in the same transaction, only when something changed."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import roles
 from models import ALL_DEPARTMENTS, AuditLog
+from workflow import roles
 
 
 def grant(session: Session, *, actor: str, at: datetime, userid: str, role: str,

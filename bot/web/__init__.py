@@ -9,13 +9,9 @@ extending web/base.html (its nav entries: templates/web/_nav.html).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import StrictUndefined
-
-SESSION_LIFETIME = timedelta(hours=8)
 
 csrf = CSRFProtect()
 
@@ -23,6 +19,7 @@ csrf = CSRFProtect()
 def init_app(app: Flask) -> None:
     """Configure sessions and CSRF, register the web blueprints, error pages and filters."""
     from bot.web import admin_roles, audit, auth, db, domain_check, errors, health, logs, shell
+    from bot.web.users import SESSION_LIFETIME
     from bot.wecom.callback import bp as callback_bp
 
     settings = app.config["SETTINGS"]

@@ -11,11 +11,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import role_changes, roles
+from bot import role_changes
 from bot.web.auth import roles_required
 from bot.web.db import clock, read_session, write_session
 from bot.web.users import current_user
 from models import ALL_DEPARTMENTS, Department, Membership, User
+from workflow import roles
 
 bp = Blueprint("admin_roles", __name__)
 

@@ -10,9 +10,6 @@ from bot.clock import SHANGHAI
 from bot.web.errors import PLAIN_BLUEPRINTS
 from bot.web.users import current_user
 
-ROLE_NAMES = {"staff": "成员", "dept_head": "部门负责人", "office": "党政办公室审批人",
-              "publicity": "宣传部", "tech": "教育技术与资源中心", "admin": "系统管理员"}
-
 
 def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC timestamp as Beijing (Asia/Shanghai) wall time."""
@@ -22,7 +19,7 @@ def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def _template_globals() -> dict:
-    return {"current_user": current_user, "role_names": ROLE_NAMES}
+    return {"current_user": current_user}
 
 
 def _page_headers(response):

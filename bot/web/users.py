@@ -1,19 +1,24 @@
 """Who is signed in: `current_user` for views and templates.
 
-Roles come from bot.roles' tables: role grants, plus `dept_head` for a WeCom department leader
-(Membership.is_leader) or a `dept_head` grant; every directory member is `staff` (SPEC §2)."""
+Roles come from workflow.roles (grants, plus `dept_head` for a WeCom department leader or a
+`dept_head` grant); every directory member is `staff` (SPEC §2). `current_user.viewer` is what
+workflow.access's queries take, so a page never decides visibility itself."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import select
 from werkzeug.local import LocalProxy
 
-from bot.web import SESSION_LIFETIME
 from bot.web.db import clock, read_session
-from models import ALL_DEPARTMENTS, Department, Membership, RoleGrant, User
+from models import User
+from workflow import access
+from workflow.access import Viewer
+from workflow.roles import departments_of, role_names
+
+SESSION_LIFETIME = timedelta(hours=8)  # a login lasts a working day (issue #11)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class CurrentUser:
     roles: frozenset[str]
     departments: tuple[DepartmentRef, ...]
     head_of: frozenset[int]  # WeCom leader of, or granted dept_head for
+    viewer: Viewer  # what workflow.access's queries take: who sees what
 
     def has_role(self, *roles: str) -> bool:
         """Whether the user holds any of `roles`."""
@@ -42,23 +48,11 @@ def load_user(db, userid: str) -> CurrentUser | None:
     user = db.get(User, userid)
     if user is None or not user.active:
         return None
-    places = db.execute(
-        select(Membership.department_id, Membership.is_leader, Department.name)
-        .outerjoin(Department, Department.id == Membership.department_id)
-        .where(Membership.userid == userid).order_by(Membership.department_id)
-    ).all()
-    grants = db.execute(select(RoleGrant.role, RoleGrant.department_id)
-                        .where(RoleGrant.userid == userid)).all()
-    head_of = {dept for dept, leader, _ in places if leader}
-    head_of |= {dept for role, dept in grants
-                if role == "dept_head" and dept != ALL_DEPARTMENTS}
-    roles = {"staff"} | {role for role, _ in grants}
-    if head_of:
-        roles.add("dept_head")
+    roles, headed = role_names(db, userid)
     return CurrentUser(
-        userid=user.userid, name=user.name, roles=frozenset(roles),
-        departments=tuple(DepartmentRef(d, name or f"部门{d}") for d, _, name in places),
-        head_of=frozenset(head_of),
+        userid=user.userid, name=user.name, roles=frozenset(roles | {"staff"}),
+        departments=tuple(DepartmentRef(d.id, d.name) for d in departments_of(db, userid)),
+        head_of=frozenset(headed), viewer=access.viewer(db, userid),
     )
 
 

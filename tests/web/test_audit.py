@@ -45,7 +45,7 @@ def test_entries_show_in_beijing_time_with_names(office, session):
         after={"status": "awaiting_dept"})
     page = office.get("/audit").get_data(as_text=True)
     assert "2026-11-24 23:30" in page
-    assert "张三" in page and "#7" in page and "#3" in page and "awaiting_dept" in page
+    assert "张三" in page and "#7" in page and "#3" in page and "待部门确认" in page
 
 
 def test_filters_by_filing_account_and_person(office, session):
