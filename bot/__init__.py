@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from urllib.parse import urlsplit
 
 from flask import Flask
 
 from bot.clock import Clock
 from bot.config import ConfigError, load_settings
+
+CONFIG_ERROR_EXIT = 4  # a bad setting: every command and server stops with this status
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,7 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     try:
         settings = load_settings(test_config.get("ENV", os.environ), app.instance_path)
     except ConfigError as exc:
-        raise SystemExit(f"filingbot: configuration error: {exc}") from None
+        sys.stderr.write(f"filingbot: configuration error: {exc}\n")
+        # Exit status 4 is gunicorn's "app failed to load": the master stops instead of
+        # restarting workers that fail the same way forever.
+        raise SystemExit(CONFIG_ERROR_EXIT) from None
     if "OUTBOX_THREAD" in test_config:
         settings = settings.__class__(**{**settings.__dict__,
                                          "outbox_thread": test_config["OUTBOX_THREAD"]})

@@ -45,10 +45,11 @@ def test_a_token_without_a_key_is_refused(tmp_path):
         load_settings({"WECOM_TOKEN": TOKEN}, tmp_path)
 
 
-def test_create_app_exits_with_the_reason(tmp_path):
+def test_create_app_exits_with_the_reason(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         create_app({"ENV": {**REAL, "WECOM_AES_KEY": "short"}})
-    assert str(info.value).startswith("filingbot: configuration error: WECOM_AES_KEY")
+    assert info.value.code == 4  # gunicorn's "app failed to load": its master stops too
+    assert capsys.readouterr().err.startswith("filingbot: configuration error: WECOM_AES_KEY")
 
 
 def test_secrets_never_appear_in_the_settings_repr(tmp_path):
@@ -82,7 +83,7 @@ def test_every_flask_command_refuses_to_start_without_it(tmp_path):
     for command in (["roles", "list"], ["db", "upgrade"], ["run", "--port", "0"]):
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "bot", *command],
                               env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode != 0, command
+        assert done.returncode == 4, command
         lines = done.stderr.strip().splitlines()
         assert lines[-1].startswith("filingbot: configuration error: SECRET_KEY is not set")
         assert "Traceback" not in done.stderr
@@ -123,3 +124,22 @@ def test_public_url(tmp_path, value, expected):
 def test_a_bad_public_url_is_refused(tmp_path, value):
     with pytest.raises(ConfigError, match="PUBLIC_URL must be"):
         load_settings({**REAL, "PUBLIC_URL": value}, tmp_path)
+
+
+def test_gunicorn_stops_instead_of_restarting_workers_forever(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "SECRET_KEY"))}
+    env.update({k: v for k, v in REAL.items() if k != "SECRET_KEY"},
+               DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite",
+               PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    done = subprocess.run([sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0",
+                           "--no-control-socket", "bot:create_app()"],
+                          env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    # The master gave up ("App failed to load", status 4; 1 when gunicorn's own HaltServer
+    # reaches it mid-start) instead of booting failing workers until the timeout.
+    assert done.returncode in (1, 4)
+    assert "filingbot: configuration error: SECRET_KEY is not set" in done.stderr
