@@ -13,15 +13,19 @@ from flask import Flask
 
 from bot.clock import Clock
 from bot.config import ConfigError, load_settings
+from bot.private_files import private_directory
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings → database → WeCom client (or sandbox emulator) → routes → CLI.
 
     `test_config` may give ENV (the environment to read instead of os.environ), CLOCK,
-    and OUTBOX_THREAD (False to leave delivery to explicit drains)."""
+    OUTBOX_THREAD (False to leave delivery to explicit drains) and INSTANCE_PATH."""
     test_config = test_config or {}
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=test_config.get("INSTANCE_PATH"))
+    if os.path.isdir(app.instance_path):  # it holds the database and secrets: owner only
+        private_directory(app.instance_path)
     try:
         settings = load_settings(test_config.get("ENV", os.environ), app.instance_path)
     except ConfigError as exc:
