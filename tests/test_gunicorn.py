@@ -29,7 +29,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def gunicorn(app_env, tmp_path):
+def gunicorn(app_env, emulator, tmp_path):
+    # The served app reads the real clock, and refuses callbacks signed at another time.
+    emulator.clock = time.time
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL"))}
     env.update(app_env, PYTHONPATH=str(ROOT), OUTBOX_THREAD="1")
