@@ -22,7 +22,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.thread_connection import ThreadConnections
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
-from bot.wecom.guard import timestamp_problem
+from bot.wecom.guard import fields_problem, timestamp_problem
 from bot.wecom.inbound import handle
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,9 @@ def parse_inner(plain: str):
     settings = current_app.config["SETTINGS"]
     if not raw.get("FromUserName") or not raw.get("MsgType"):
         raise BadCallback("not a WeCom message")
+    problem = fields_problem(raw)
+    if problem:
+        raise BadCallback(problem)
     if raw.get("ToUserName") != settings.wecom_corp_id:
         raise BadCallback("message for another corp")
     agent = str(raw.get("AgentID") or "").strip()
