@@ -16,7 +16,7 @@ from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
 from bot.db import read_only
-from bot.outbox.errors import backoff, describe_error
+from bot.outbox.errors import backoff, describe_error, is_retryable
 from bot.outbox.pacing import count_sends, paced_until
 from models import Card, OutboxMessage
 
@@ -28,8 +28,6 @@ MAX_ATTEMPTS = 12
 # cover a retry after a crashed dispatcher's lease (60 s) but stay short: two genuinely separate
 # but identical messages (the same long answer asked for twice) must both arrive.
 DUPLICATE_CHECK_INTERVAL = 180
-# Errcodes after which a retry cannot succeed: the row is dead at once.
-PERMANENT_ERRORS = {40003, 40008, 40056, 40058, 44004, 60111, 81013, 48002, 60020}
 
 
 class Dispatcher:
@@ -95,15 +93,13 @@ class Dispatcher:
             return self._defer(row_id, wait)
         try:
             result = self._call(kind, payload)
-        except WeChatClientException as exc:
-            if exc.errcode == 42014 and kind == "send":
+        except (WeChatClientException, requests.RequestException) as exc:
+            if getattr(exc, "errcode", None) == 42014 and kind == "send":
                 # task_id exists: an earlier try reached WeCom before we could mark it sent.
                 return self._mark_sent(row_id, {"note": "task_id already sent"})
-            return self._mark_failed(row_id, describe_error(exc),
-                                     permanent=exc.errcode in PERMANENT_ERRORS
-                                     or (kind == "update_card" and exc.errcode is not None))
-        except requests.RequestException as exc:
-            return self._mark_failed(row_id, describe_error(exc), permanent=False)
+            # The same rule for every kind: a busy WeCom must not kill a card update (the other
+            # approvers' cards would stay live), nor a bad recipient keep a row retrying.
+            return self._mark_failed(row_id, describe_error(exc), permanent=not is_retryable(exc))
         return self._mark_sent(row_id, result)
 
     def _call(self, kind: str, payload: dict) -> dict:
