@@ -74,3 +74,51 @@ def test_item5_a_card_that_breaks_a_rule_is_dead_at_once(app, clock, wecom):
         session.commit()
     assert wecom.drain() == {"sent": 0, "failed": 0, "dead": 1, "deferred": 0}
     assert "errcode 40058" in rows(app)[0].last_error
+
+
+class WorkerKilled(BaseException):
+    """The dispatcher's process dies (kill -9) right after WeCom accepted a message."""
+
+
+def test_item6_a_send_cut_short_by_a_crash_and_a_two_hour_outage_arrives_once(
+        app, clock, wecom, emulator, emulator_server, monkeypatch):
+    queue(app, clock, "text")
+    client = app.extensions["filingbot.client"]
+    real_send = client.send_message
+
+    def send_then_die(body):
+        real_send(body)
+        raise WorkerKilled
+    monkeypatch.setattr(client, "send_message", send_then_die)
+    with pytest.raises(WorkerKilled):
+        wecom.drain()
+    monkeypatch.undo()
+    assert rows(app)[0].status == "sending"  # WeCom has it; we never marked it sent
+    emulator_server.stop()  # and WeCom is unreachable for two hours
+    for _ in range(12):
+        clock.advance(minutes=10)
+        assert wecom.drain()["sent"] == 0
+    emulator_server.start()
+    clock.advance(minutes=10)
+    assert wecom.drain()["sent"] == 1
+    assert wecom.texts("zhangsan") == ["您好"]  # WeCom's duplicate check absorbed the resend
+    assert emulator.call_count("message/send") == 2
+
+
+def test_item6_identical_messages_hours_apart_both_arrive(app, clock, wecom):
+    queue(app, clock, "text")
+    wecom.drain()
+    clock.advance(hours=2)
+    queue(app, clock, "text")
+    wecom.drain()
+    assert wecom.texts("zhangsan") == ["您好", "您好"]
+
+
+def test_item6_wecom_keeps_its_maximum_window_and_the_lease_stays_far_below_it(app, clock,
+                                                                              wecom):
+    from bot.outbox import dispatcher
+
+    ids = [queue(app, clock, "text") for _ in range(3)]
+    windows = {dispatcher.duplicate_check_interval(i) for i in ids}
+    assert len(windows) == 3 and all(3.5 * 3600 <= w <= 4 * 3600 for w in windows)
+    assert dispatcher.LEASE.total_seconds() * 100 <= min(windows)

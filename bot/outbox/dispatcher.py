@@ -22,12 +22,21 @@ from models import Card, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12
-# WeCom drops an identical message body sent again within this interval (doc 90236). It must
-# cover a retry after a crashed dispatcher's lease (60 s) but stay short: two genuinely separate
-# but identical messages (the same long answer asked for twice) must both arrive.
-DUPLICATE_CHECK_INTERVAL = 180
+# WeCom does not deliver again a message whose request JSON it received within
+# duplicate_check_interval: "默认1800s，最大不超过4小时" (发送应用消息, https://developer.work.
+# weixin.qq.com/document/path/90236; "同样内容（请求json）的消息，不会重复收到" in its copy at
+# https://qiyeweixin.apifox.cn/api-10061693). A dispatcher killed between WeCom's answer and our
+# `sent` mark sends the row again once its lease ends, or once WeCom is back after an outage:
+# WeCom's maximum window, 4 h, absorbs that. Two separate but identical messages (the same long
+# answer asked for twice) must both arrive, so the interval itself tells rows apart: 4 h minus
+# (row id mod 30 min). A row's retry repeats its body byte for byte; two identical rows within
+# 4 h share a body only when their ids are 1800 apart.
+DUPLICATE_CHECK_MAX = 4 * 3600
+DUPLICATE_CHECK_SPREAD = 1800
+# The claim lease stays far below the window (and above the HTTP timeout, 10 s): a row whose
+# dispatcher died is sent again within a minute, well inside WeCom's duplicate check.
+LEASE = timedelta(seconds=60)
 
 
 class Dispatcher:
@@ -92,7 +101,7 @@ class Dispatcher:
         if wait is not None:
             return self._defer(row_id, wait)
         try:
-            result = self._call(kind, payload)
+            result = self._call(kind, payload, row_id)
         except (WeChatClientException, requests.RequestException) as exc:
             if getattr(exc, "errcode", None) == 42014 and kind == "send":
                 # task_id exists: an earlier try reached WeCom before we could mark it sent.
@@ -102,7 +111,7 @@ class Dispatcher:
             return self._mark_failed(row_id, describe_error(exc), permanent=not is_retryable(exc))
         return self._mark_sent(row_id, result)
 
-    def _call(self, kind: str, payload: dict) -> dict:
+    def _call(self, kind: str, payload: dict, row_id: int) -> dict:
         if kind == "update_card":
             return self.client.card.update(
                 self.client.agent_id, payload["response_code"], userids=payload.get("userids"),
@@ -112,7 +121,7 @@ class Dispatcher:
         body = dict(payload)
         body["touser"] = "|".join(payload["touser"])
         body["enable_duplicate_check"] = 1
-        body["duplicate_check_interval"] = DUPLICATE_CHECK_INTERVAL
+        body["duplicate_check_interval"] = duplicate_check_interval(row_id)
         return self.client.send_message(body)
 
     def _mark_sent(self, row_id: int, result: dict) -> str:
@@ -160,3 +169,8 @@ class Dispatcher:
             session.commit()
         log.warning("outbox row %s %s: %s", row_id, outcome, error[:200])
         return outcome
+
+
+def duplicate_check_interval(row_id: int) -> int:
+    """WeCom's duplicate window for a row: 3.5 to 4 h, the same for every try of the row."""
+    return DUPLICATE_CHECK_MAX - row_id % DUPLICATE_CHECK_SPREAD
