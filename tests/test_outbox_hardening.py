@@ -1,4 +1,6 @@
-"""Issue 15, delivery: busy errcodes are retried for every kind of row (item 5)."""
+"""Issue 15, delivery: nothing lost in a long outage, admins told once, `outbox retry` and
+`outbox status` (item 4); busy errcodes retried for every kind of row (item 5); WeCom's
+duplicate check across a crash and an outage (item 6)."""
 
 from __future__ import annotations
 
@@ -99,7 +101,7 @@ def test_item6_a_send_cut_short_by_a_crash_and_a_two_hour_outage_arrives_once(
         clock.advance(minutes=10)
         assert wecom.drain()["sent"] == 0
     emulator_server.start()
-    clock.advance(minutes=10)
+    clock.advance(minutes=21)  # the longest backoff: 10 min plus up to 10 min of jitter
     assert wecom.drain()["sent"] == 1
     assert wecom.texts("zhangsan") == ["您好"]  # WeCom's duplicate check absorbed the resend
     assert emulator.call_count("message/send") == 2
@@ -122,3 +124,134 @@ def test_item6_wecom_keeps_its_maximum_window_and_the_lease_stays_far_below_it(a
     windows = {dispatcher.duplicate_check_interval(i) for i in ids}
     assert len(windows) == 3 and all(3.5 * 3600 <= w <= 4 * 3600 for w in windows)
     assert dispatcher.LEASE.total_seconds() * 100 <= min(windows)
+
+
+def admin_texts(wecom) -> list[str]:
+    return [t for t in wecom.texts("wujiu") if "消息投递告警" in t]
+
+
+def test_item4_a_three_day_outage_keeps_retrying_then_admins_are_told_once_when_back(
+        app, clock, wecom, emulator_server, runner):
+    assert runner.invoke(args=["roles", "grant", "wujiu", "admin"]).exit_code == 0
+    queue(app, clock, "text")
+    emulator_server.stop()
+    assert wecom.drain()["failed"] == 1  # the first failure: 72 h from now
+    for hour in range(1, 72):
+        clock.advance(hours=1)
+        wecom.drain()
+        [row] = rows(app)
+        assert row.status == "pending", f"dead after {hour} h"
+    assert row.attempts > 12  # the old limit: dead after about 40 minutes
+    status = runner.invoke(args=["outbox", "status"]).output
+    assert "失败重试中：1 条" in status and "连续失败 72 小时后放弃" in status
+    clock.advance(hours=1, minutes=1)
+    assert wecom.drain()["dead"] == 1
+    row = rows(app)[0]
+    assert row.status == "dead" and "ConnectionError" in row.last_error
+    queue(app, clock, "text")  # something new while WeCom is still down
+    wecom.drain()
+    emulator_server.start()
+    clock.advance(minutes=21)
+    wecom.drain()
+    [alert] = admin_texts(wecom)
+    assert "1 条消息已放弃投递" in alert and "文本消息 1 条" in alert
+    assert "ConnectionError" in alert and "outbox retry --dead" in alert
+    assert "access_token=" not in alert.replace("access_token=***", "")
+    assert wecom.texts("zhangsan") == ["您好"]  # the new one, delivered
+    clock.advance(hours=1)
+    wecom.drain()
+    assert len(admin_texts(wecom)) == 1  # once
+
+
+def test_item4_rows_dying_while_the_alert_waits_join_that_one_alert(
+        app, clock, wecom, emulator_server, runner):
+    runner.invoke(args=["roles", "grant", "wujiu", "admin"])
+    emulator_server.stop()
+    queue(app, clock, "text")
+    wecom.drain()
+    clock.advance(hours=30)
+    queue(app, clock, "text")
+    wecom.drain()  # the first row is tried: WeCom is down, the pass ends
+    wecom.drain()  # the first backs off: the second is tried
+    for _ in range(75):  # the first dies at 72 h, the second 30 h later
+        clock.advance(hours=1)
+        wecom.drain()
+    assert [r.status for r in rows(app)][:2] == ["dead", "dead"]
+    emulator_server.start()
+    clock.advance(minutes=21)
+    wecom.drain()
+    [alert] = admin_texts(wecom)
+    assert "2 条消息已放弃投递" in alert
+
+
+def test_item4_outbox_retry_dead_sends_again_and_status_shows_it(app, clock, wecom, emulator,
+                                                                 runner):
+    queue(app, clock, "text")
+    emulator.fail_next(1, "errcode", 60020)  # the server's IP not yet in 企业可信IP: final
+    assert wecom.drain()["dead"] == 1
+    status = runner.invoke(args=["outbox", "status"])
+    assert status.exit_code == 0
+    assert "已放弃：1 条" in status.output and "errcode 60020" in status.output
+    assert "文本消息，收件人 2 人" in status.output
+    assert "access_token" not in status.output
+    result = runner.invoke(args=["outbox", "retry"])  # without --dead: the dead stay dead
+    assert result.exit_code == 0 and rows(app)[0].status == "dead"
+    result = runner.invoke(args=["outbox", "retry", "--dead"])
+    assert result.exit_code == 0, result.output
+    assert "已将 1 条已放弃的消息重新排队" in result.output and "已发送 1 条" in result.output
+    assert wecom.texts("zhangsan") == wecom.texts("lisi") == ["您好"]
+    assert "已放弃：0 条" in runner.invoke(args=["outbox", "status"]).output
+
+
+def test_item4_outbox_retry_brings_backed_off_rows_forward(app, clock, wecom, emulator,
+                                                           runner):
+    queue(app, clock, "text")
+    emulator.fail_next(1, "http500")
+    assert wecom.drain()["failed"] == 1
+    assert wecom.drain()["sent"] == 0  # backing off
+    result = runner.invoke(args=["outbox", "retry"])
+    assert "1 条失败待重试的消息改为立即重试" in result.output and "已发送 1 条" in result.output
+    assert wecom.texts("zhangsan") == ["您好"]
+
+
+def test_item4_status_shows_messages_held_for_quiet_hours_and_until_when(app, clock, runner):
+    clock.advance(hours=12)  # 22:00 in Shanghai: inside 21:00-08:00
+    with Session(app.extensions["filingbot.engine"]) as session:
+        outbox.enqueue_text(session, ["zhangsan"], "年检提醒", now=clock.now(), automatic=True)
+        outbox.enqueue_text(session, ["lisi"], "回答", now=clock.now())
+        session.commit()
+    output = runner.invoke(args=["outbox", "status"]).output
+    assert "静默时段暂缓：1 条（静默时段至 11-26 08:00，之后发送）" in output
+    assert "待发送：1 条" in output
+
+
+@pytest.mark.parametrize("fault", [81013, 40058])  # invalid recipients; a card rule broken
+def test_item4_permanent_errors_still_stop_at_once(app, clock, wecom, emulator, fault):
+    queue(app, clock, "card")
+    emulator.fail_next(1, "errcode", fault)
+    assert wecom.drain() == {"sent": 0, "failed": 0, "dead": 1, "deferred": 0}
+    assert rows(app)[0].attempts == 1
+
+
+def test_item4_an_outage_costs_one_call_per_pass_not_one_per_row(app, clock, wecom,
+                                                                 emulator_server):
+    for _ in range(5):
+        queue(app, clock, "text")
+    emulator_server.stop()
+    assert wecom.drain() == {"sent": 0, "failed": 1, "dead": 0, "deferred": 0}
+    assert [r.status for r in rows(app)] == ["pending"] * 5
+    assert [r.attempts for r in rows(app)] == [1, 0, 0, 0, 0]
+
+
+def test_item4_a_row_sent_again_that_dies_again_is_alerted_again(app, clock, wecom, emulator,
+                                                                 runner):
+    runner.invoke(args=["roles", "grant", "wujiu", "admin"])
+    queue(app, clock, "text")
+    emulator.fail_next(1, "errcode", 60020)
+    wecom.drain()
+    wecom.drain()  # the alert
+    emulator.fail_next(1, "errcode", 60020)
+    runner.invoke(args=["outbox", "retry", "--dead"])
+    wecom.drain()
+    assert len(admin_texts(wecom)) == 2
+    assert [r.status for r in rows(app)].count("dead") == 1

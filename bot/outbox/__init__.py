@@ -10,8 +10,9 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.enqueue import BATCH_LIMIT, enqueue_card, enqueue_card_update, enqueue_text
 from bot.outbox.errors import RETRYABLE_ERRORS, backoff, describe_error, is_retryable
 from bot.outbox.maintenance import prune
+from bot.outbox.status import outbox_status, requeue
 from bot.outbox.thread import DispatcherThread
 
 __all__ = ["BATCH_LIMIT", "Dispatcher", "DispatcherThread", "RETRYABLE_ERRORS", "backoff",
            "describe_error", "enqueue_card", "enqueue_card_update", "enqueue_text",
-           "is_retryable", "prune"]
+           "is_retryable", "outbox_status", "prune", "requeue"]

@@ -36,6 +36,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 SECRET_PARAMS = re.compile(r"(access_token|corpsecret)=[^&\s'\"]+")
+QUERY_STRING = re.compile(r"(/cgi-bin/[\w/]+)\?[^\s'\")]*")
 
 
 def describe_error(exc: Exception) -> str:
@@ -47,4 +48,5 @@ def describe_error(exc: Exception) -> str:
         text = f"HTTP {status}"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return SECRET_PARAMS.sub(r"\1=***", text)
+    # URLs lose their query: it carries the access token or the Secret, and only the path helps.
+    return QUERY_STRING.sub(r"\1", SECRET_PARAMS.sub(r"\1=***", text))
