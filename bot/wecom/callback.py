@@ -22,7 +22,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.thread_connection import ThreadConnections
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
-from bot.wecom.guard import fields_problem, timestamp_problem
+from bot.wecom.guard import TIMESTAMP, fields_problem, timestamp_problem
 from bot.wecom.inbound import handle
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def receive():
 def require_query(keys: tuple[str, ...]) -> dict:
     """The query parameters WeCom always sends; 400 when one is missing."""
     values = {key: request.args.get(key, "") for key in keys}
-    if not all(values.values()) or not values["timestamp"].isdigit():
+    if not all(values.values()) or not TIMESTAMP.fullmatch(values["timestamp"]):
         abort(400)
     return values
 
@@ -115,10 +115,10 @@ def encrypted_part(body: bytes) -> str:
         root = safe_fromstring(body, forbid_dtd=True)
     except (DefusedXmlException, SyntaxError, ValueError) as exc:
         raise BadCallback(str(exc)) from None
-    encrypted = root.findtext("Encrypt")
+    encrypted = (root.findtext("Encrypt") or "").strip()
     if root.tag != "xml" or not encrypted:
         raise BadCallback("no Encrypt element")
-    return encrypted.strip()
+    return encrypted
 
 
 def parse_inner(plain: str):

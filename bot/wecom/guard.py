@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 
-TIMESTAMP = re.compile(r"\d{1,12}")
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII: str.isdigit() and \d accept "１２"
 USERID = re.compile(r"[^\s\x00-\x1f\x7f]{1,64}")
-NUMBERS = {"MsgId": re.compile(r"\d{1,20}"), "CreateTime": re.compile(r"\d{1,12}")}
+NUMBERS = {"MsgId": re.compile(r"[0-9]{1,20}"), "CreateTime": re.compile(r"[0-9]{1,12}")}
 
 
 def timestamp_problem(timestamp: str, now: float, window: tuple[int, int]) -> str | None:
