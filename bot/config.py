@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from bot.wecom import sandbox
@@ -39,7 +39,6 @@ class Settings:
     outbox_thread: bool = True
     # Seconds a callback's signed timestamp may lie behind and ahead of our clock (issue 15.7).
     callback_window: tuple[int, int] = (24 * 3600, 5 * 60)
-    extra: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         """Show every setting but the secrets, so a settings object can be logged safely."""

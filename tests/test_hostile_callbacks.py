@@ -15,7 +15,7 @@ import io
 import os
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -31,9 +31,10 @@ START = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)  # the test clock (confte
 NOW = int(START.timestamp())
 KEY = base64.b64decode(AES_KEY + "=")
 OTHER_KEY = base64.b64decode("A" * 43 + "=")
+CORP = CORP_ID.encode()
 
 
-def seal(plain: bytes, receiveid: bytes = CORP_ID.encode(), *, key: bytes = KEY,
+def seal(plain: bytes, receiveid: bytes = CORP, *, key: bytes = KEY,
          length: int | None = None, pad: int | None = None) -> str:
     """WeCom's encryption (doc 90968 / 91144): base64(AES-256-CBC(iv=key[:16],
     PKCS#7/32(random16 + len(msg) big-endian + msg + receiveid))); `length` and `pad` lie."""
@@ -81,7 +82,7 @@ class Hostile:
 
 
 def signed(name, plain: str | bytes, expect, *, timestamp: int = NOW, nonce="nonce42",
-           receiveid=CORP_ID.encode(), key=KEY, length=None, pad=None, **extra) -> Hostile:
+           receiveid=CORP, key=KEY, length=None, pad=None, **extra) -> Hostile:
     """A request signed with the app's Token, its body sealed as WeCom would (or not quite)."""
     data = plain.encode() if isinstance(plain, str) else plain
     encrypt = seal(data, receiveid, key=key, length=length, pad=pad)
@@ -329,7 +330,7 @@ def hostile_requests() -> list[Hostile]:
     return cases
 
 
-def get_check(echo: bytes, receiveid: bytes = CORP_ID.encode(), timestamp: int = NOW) -> dict:
+def get_check(echo: bytes, receiveid: bytes = CORP, timestamp: int = NOW) -> dict:
     """The query of a GET URL check (验证URL有效性): echostr sealed and signed."""
     encrypt = seal(echo, receiveid)
     return {"msg_signature": signature(encrypt, str(timestamp), "n"),
