@@ -38,6 +38,7 @@ def test_item10_sandbox_instance_folder_is_0700_and_its_database_0600(tmp_path, 
     assert mode(instance / "filingbot.sqlite-wal") == 0o600
     assert mode(instance / "filingbot.sqlite-shm") == 0o600
     assert mode(instance / "sandbox-wecom.sqlite") == 0o600  # the sandbox corp's secret
+    assert mode(instance / "secret_key") == 0o600
     app.extensions["filingbot.engine"].dispose()
 
 

@@ -5,7 +5,7 @@ A row is retried until 72 h after the first failure of its current run of failur
 Rows failing when this runs get failing_since at their next failure.
 
 Revision ID: 0003_hardening
-Revises: 0004
+Revises: 0009_trials_b
 Create Date: 2026-12-04 16:47:20
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision = '0003_hardening'
-down_revision = '0004'
+down_revision = '0009_trials_b'
 branch_labels = None
 depends_on = None
 
