@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import directory
 from bot.context import Ctx, Sender
-from bot.direct_sql import DirectStatement
+from bot.db import reading
 from bot.wecom.replies import render_reply
 from handlers.approval.prompts import PROMPT_PREFIX
 from models import Conversation, InboundEvent, KeyValue, User
@@ -42,7 +42,8 @@ def handle(message) -> str:
     app = current_app._get_current_object()
     connections = app.extensions["filingbot.callback_connections"]
     with connections.connect() as conn:
-        sender = load_sender(conn, message.source)
+        with reading(conn):
+            sender = load_sender(conn, message.source)
         if sender is not None and not directory.needs_lookup(sender):
             return answer(app, conn, sender, message)
     # First contact, or a stale cache: ask WeCom (user/get) holding no database connection, so
@@ -50,7 +51,9 @@ def handle(message) -> str:
     directory.ensure_user(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],
                           message.source)
     with connections.connect() as conn:
-        return answer(app, conn, load_sender(conn, message.source), message)
+        with reading(conn):
+            sender = load_sender(conn, message.source)
+        return answer(app, conn, sender, message)
 
 
 def answer(app, conn, sender: Sender, message) -> str:
@@ -65,13 +68,15 @@ def answer(app, conn, sender: Sender, message) -> str:
                "received_at": ctx.clock.now()}
     try:
         if conn.in_transaction():
-            INSERT_INBOUND.execute(conn, inbound)
+            conn.execute(INSERT_INBOUND, inbound)
             conn.commit()
-        else:  # nothing else written (帮助): the key is a transaction of its own
-            INSERT_INBOUND.execute_alone(conn, inbound)
+        else:  # nothing else written (帮助): the key is a short transaction of its own
+            with conn.begin():
+                conn.execute(INSERT_INBOUND, inbound)
     except IntegrityError:
         conn.rollback()
-        stored = STORED_REPLY.first(conn, {"key": key})
+        with reading(conn):
+            stored = conn.execute(STORED_REPLY, {"key": key}).first()
         log.info("duplicate callback %s answered from the stored reply", key)
         return (stored and stored[0]) or ""
     finally:
@@ -120,24 +125,22 @@ def route(app, conn, sender: Sender, message, key: str) -> tuple[Ctx, str]:
 
 
 # Built once: every callback runs these, and building a statement costs more than running it.
-# They go straight to the driver (bot.direct_sql).
-SENDER_QUERY = DirectStatement(
+SENDER_QUERY = (
     select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
            KeyValue.key)
     .outerjoin(Conversation, Conversation.userid == User.userid)
     .outerjoin(KeyValue, KeyValue.key == literal(PROMPT_PREFIX) + User.userid)
     .where(User.userid == bindparam("userid"))
 )
-INSERT_INBOUND = DirectStatement(insert(InboundEvent).values(
+INSERT_INBOUND = insert(InboundEvent).values(
     dedup_key=bindparam("dedup_key"), userid=bindparam("userid"), reply=bindparam("reply"),
     received_at=bindparam("received_at", type_=InboundEvent.__table__.c.received_at.type),
-))
-STORED_REPLY = DirectStatement(
-    select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key")))
+)
+STORED_REPLY = select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key"))
 
 
 def load_sender(conn, userid: str) -> Sender | None:
     """The sender's cached name, and whether a form is open or a question asked, in one query."""
-    row = SENDER_QUERY.first(conn, {"userid": userid})
+    row = conn.execute(SENDER_QUERY, {"userid": userid}).first()
     return Sender(*row[:4], has_conversation=row[4] is not None,
                   has_question=row[5] is not None) if row else None
