@@ -40,17 +40,16 @@ def handle(message) -> str:
     The sender is read outside any write transaction: most messages (帮助, a new command)
     change nothing but the inbound key, and SQLite's write lock is held only for writing."""
     app = current_app._get_current_object()
-    connections = app.extensions["filingbot.callback_connections"]
-    with connections.connect() as conn:
+    engine = app.extensions["filingbot.engine"]
+    with engine.connect() as conn:
         with reading(conn):
             sender = load_sender(conn, message.source)
         if sender is not None and not directory.needs_lookup(sender):
             return answer(app, conn, sender, message)
     # First contact, or a stale cache: ask WeCom (user/get) holding no database connection, so
     # that no thread waits for a second connection while holding one.
-    directory.ensure_user(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],
-                          message.source)
-    with connections.connect() as conn:
+    directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
+    with engine.connect() as conn:
         with reading(conn):
             sender = load_sender(conn, message.source)
         return answer(app, conn, sender, message)
