@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -67,22 +65,6 @@ def _configure_sqlite(engine: Engine) -> None:
 def read_only(conn):
     """The same connection, beginning read-only transactions (SQLite: no write lock)."""
     return conn.execution_options(read_only=True)
-
-
-@contextmanager
-def reading(conn) -> Iterator:
-    """One read-only transaction on `conn`, which must be in none; rolled back afterwards.
-
-    For a read outside any write transaction (SQLite: a snapshot, no write lock). Execution
-    options set on a Connection stay on it, so the connection's own are put back at the end."""
-    was_read_only = conn.get_execution_options().get("read_only", False)
-    conn.execution_options(read_only=True)
-    try:
-        conn.begin()
-        yield conn
-    finally:
-        conn.rollback()
-        conn.execution_options(read_only=was_read_only)
 
 
 def dialect_insert(session):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import directory
 from bot.context import Ctx, Sender
-from bot.db import reading
+from bot.direct_sql import DirectStatement
 from bot.wecom.replies import render_reply
 from handlers.approval.prompts import PROMPT_PREFIX
 from models import Conversation, InboundEvent, KeyValue, User
@@ -42,17 +42,14 @@ def handle(message) -> str:
     app = current_app._get_current_object()
     engine = app.extensions["filingbot.engine"]
     with engine.connect() as conn:
-        with reading(conn):
-            sender = load_sender(conn, message.source)
+        sender = load_sender(conn, message.source)
         if sender is not None and not directory.needs_lookup(sender):
             return answer(app, conn, sender, message)
     # First contact, or a stale cache: ask WeCom (user/get) holding no database connection, so
     # that no thread waits for a second connection while holding one.
     directory.ensure_user(engine, app.extensions["filingbot.client"], message.source)
     with engine.connect() as conn:
-        with reading(conn):
-            sender = load_sender(conn, message.source)
-        return answer(app, conn, sender, message)
+        return answer(app, conn, load_sender(conn, message.source), message)
 
 
 def answer(app, conn, sender: Sender, message) -> str:
@@ -67,15 +64,13 @@ def answer(app, conn, sender: Sender, message) -> str:
                "received_at": ctx.clock.now()}
     try:
         if conn.in_transaction():
-            conn.execute(INSERT_INBOUND, inbound)
+            INSERT_INBOUND.execute(conn, inbound)
             conn.commit()
-        else:  # nothing else written (帮助): the key is a short transaction of its own
-            with conn.begin():
-                conn.execute(INSERT_INBOUND, inbound)
+        else:  # nothing else written (帮助): the key is a transaction of its own
+            INSERT_INBOUND.execute_alone(conn, inbound)
     except IntegrityError:
         conn.rollback()
-        with reading(conn):
-            stored = conn.execute(STORED_REPLY, {"key": key}).first()
+        stored = STORED_REPLY.first(conn, {"key": key})
         log.info("duplicate callback %s answered from the stored reply", key)
         return (stored and stored[0]) or ""
     finally:
@@ -124,22 +119,24 @@ def route(app, conn, sender: Sender, message, key: str) -> tuple[Ctx, str]:
 
 
 # Built once: every callback runs these, and building a statement costs more than running it.
-SENDER_QUERY = (
+# They go straight to the driver (bot.direct_sql).
+SENDER_QUERY = DirectStatement(
     select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
            KeyValue.key)
     .outerjoin(Conversation, Conversation.userid == User.userid)
     .outerjoin(KeyValue, KeyValue.key == literal(PROMPT_PREFIX) + User.userid)
     .where(User.userid == bindparam("userid"))
 )
-INSERT_INBOUND = insert(InboundEvent).values(
+INSERT_INBOUND = DirectStatement(insert(InboundEvent).values(
     dedup_key=bindparam("dedup_key"), userid=bindparam("userid"), reply=bindparam("reply"),
     received_at=bindparam("received_at", type_=InboundEvent.__table__.c.received_at.type),
-)
-STORED_REPLY = select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key"))
+))
+STORED_REPLY = DirectStatement(
+    select(InboundEvent.reply).where(InboundEvent.dedup_key == bindparam("key")))
 
 
 def load_sender(conn, userid: str) -> Sender | None:
     """The sender's cached name, and whether a form is open or a question asked, in one query."""
-    row = conn.execute(SENDER_QUERY, {"userid": userid}).first()
+    row = SENDER_QUERY.first(conn, {"userid": userid})
     return Sender(*row[:4], has_conversation=row[4] is not None,
                   has_question=row[5] is not None) if row else None
