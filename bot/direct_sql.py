@@ -61,20 +61,6 @@ class DirectStatement:
         """Run a statement whose result is not needed (INSERT, UPDATE)."""
         self._execute(conn, self._compiled(conn.dialect), params).close()
 
-    def execute_alone(self, conn: Connection, params: dict) -> None:
-        """Run the statement as a transaction of its own; `conn` must be in none.
-
-        A file SQLite database runs it as one autocommit statement under the write lock
-        (bot.sqlite_lock): atomic and durable like BEGIN IMMEDIATE … COMMIT, at a fraction of
-        the cost. Elsewhere a transaction is begun and committed on `conn`."""
-        writing = getattr(conn.connection.dbapi_connection, "writing", None)
-        if writing is None:
-            with conn.begin():
-                self.execute(conn, params)
-            return
-        with writing():
-            self.execute(conn, params)
-
     def driver_call(self, dialect: Dialect, params: dict) -> tuple[str, tuple | dict]:
         """The SQL string and the processed values that `params` send to the driver."""
         return self._driver_call(self._compiled(dialect), params)

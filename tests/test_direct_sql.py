@@ -78,21 +78,23 @@ def test_a_naive_datetime_is_refused_by_the_column_type(engine):
                                     "at": datetime(2026, 1, 1)})
 
 
-def test_execute_alone_commits_at_once_and_leaves_no_transaction(engine):
+def test_a_statement_in_a_transaction_of_its_own_commits_and_leaves_none(engine):
     at = datetime.now(timezone.utc)
     with engine.connect() as conn:
-        INSERT_EVENT.execute_alone(conn, {"key": "alone", "userid": "a", "reply": "r", "at": at})
+        with conn.begin():
+            INSERT_EVENT.execute(conn, {"key": "alone", "userid": "a", "reply": "r", "at": at})
         assert not conn.in_transaction()
         with engine.connect() as other:  # another connection sees it: it is committed
             assert other.scalar(select(func.count()).select_from(InboundEvent)) == 1
 
 
-def test_execute_alone_on_a_duplicate_raises_and_frees_the_write_lock(engine):
+def test_a_duplicate_in_a_transaction_of_its_own_raises_and_frees_the_write_lock(engine):
     at = datetime.now(timezone.utc)
     with engine.connect() as conn:
-        INSERT_EVENT.execute_alone(conn, {"key": "k", "userid": "a", "reply": "1", "at": at})
-        with pytest.raises(IntegrityError):
-            INSERT_EVENT.execute_alone(conn, {"key": "k", "userid": "b", "reply": "2", "at": at})
+        with conn.begin():
+            INSERT_EVENT.execute(conn, {"key": "k", "userid": "a", "reply": "1", "at": at})
+        with pytest.raises(IntegrityError), conn.begin():
+            INSERT_EVENT.execute(conn, {"key": "k", "userid": "b", "reply": "2", "at": at})
 
         def other_writer():
             with engine.begin() as other:
@@ -102,7 +104,8 @@ def test_execute_alone_on_a_duplicate_raises_and_frees_the_write_lock(engine):
         writer.start()
         writer.join(timeout=10)
         assert not writer.is_alive(), "the write lock was not released"
-        INSERT_EVENT.execute_alone(conn, {"key": "k3", "userid": "d", "reply": "4", "at": at})
+        with conn.begin():
+            INSERT_EVENT.execute(conn, {"key": "k3", "userid": "d", "reply": "4", "at": at})
     with Session(engine) as session:
         rows = session.execute(select(InboundEvent.dedup_key, InboundEvent.reply)
                                .order_by(InboundEvent.dedup_key)).all()

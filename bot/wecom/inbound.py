@@ -63,11 +63,10 @@ def answer(app, conn, sender: Sender, message) -> str:
     inbound = {"dedup_key": key, "userid": message.source, "reply": reply_xml,
                "received_at": ctx.clock.now()}
     try:
-        if conn.in_transaction():
-            INSERT_INBOUND.execute(conn, inbound)
-            conn.commit()
-        else:  # nothing else written (帮助): the key is a transaction of its own
-            INSERT_INBOUND.execute_alone(conn, inbound)
+        if not conn.in_transaction():  # nothing else written (帮助): a short one of its own
+            conn.begin()
+        INSERT_INBOUND.execute(conn, inbound)
+        conn.commit()
     except IntegrityError:
         conn.rollback()
         stored = STORED_REPLY.first(conn, {"key": key})
