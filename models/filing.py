@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import json_field, time_field
-
-FILING_KINDS = ("register", "apply", "change", "annual", "close", "report")
-FILING_STATUSES = (
-    "awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build", "approved",
-    "rejected", "returned", "withdrawn", "done", "ordered",
-)
+from models.base import json_field, status_field, time_field
+from models.status import FilingStatus
 
 
 class Filing(SQLModel, table=True):
@@ -22,8 +17,10 @@ class Filing(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     submitter: str = Field(max_length=64, index=True)
     fields: dict = json_field()
-    status: str = Field(max_length=24, index=True)
+    status: FilingStatus = status_field(FilingStatus, 24)
     version: int = 1
+    # the day the department must act by: a 年检 sent back for 限期整改, an ordered closure
+    due_on: date | None = None
     created_at: datetime = time_field(default_now=True)
     updated_at: datetime = time_field(default_now=True)
 

@@ -40,7 +40,8 @@ def test_a_reason_question_does_not_swallow_commands(wecom, session):
     wecom.drain()
     assert "1. 新浪微博" in say(wecom, "liming", "登记")  # a command, not the reason
     say(wecom, "liming", "取消")
-    assert "已记录" in say(wecom, "liming", "材料不全")
+    assert "「材料不全」" in say(wecom, "liming", "材料不全")
+    assert "已发给" in say(wecom, "liming", "确认")
 
 
 def test_commands_pass_through_a_form_and_the_form_waits(wecom, session):
@@ -169,7 +170,7 @@ def test_the_reminder_card_knows_the_department_and_says_which_account(app, weco
     shown = wecom.texts("lisi")[-1]
     assert "开放教育抖音" in shown and "2026 年度" in shown and "发文数量" in shown
     assert "多个部门" not in shown
-    assert session.get(Conversation, "lisi").answers["_dept"] == 8
+    assert session.get(Conversation, "lisi").dialogue["department_id"] == 8
 
 
 def test_the_reminder_card_asks_every_question_left_including_the_remarks(app, wecom, clock,

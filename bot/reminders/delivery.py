@@ -3,16 +3,22 @@ inserted into outbox messages (texts, the annual card, nudges)."""
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from bot import outbox
-from bot.db import dialect_insert
-from bot.reminders.common import JobCtx, Planned, review_window
-from bot.reminders.report import progress
-from models import Card, Filing, ReminderSent
+from bot.notify import card_is_live
+from bot.reminders.common import Planned, review_window
+from bot.render import render_card
+from bot.sql import dialect_insert
+from models import Account, Card, Filing, ReminderSent
+from workflow.kinds import kind_of, stage_of
+from workflow.queries import names_of
+from workflow.review import review_progress
+from workflow.uow import UnitOfWork
 
 
 def record(session, planned: list[Planned], today: date) -> list[Planned]:
@@ -33,7 +39,7 @@ def record(session, planned: list[Planned], today: date) -> list[Planned]:
     return [p for p in planned if (p.kind, p.target, p.period, p.seq) in inserted]
 
 
-def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
+def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
     """Outbox messages for the reminders due: one message per person, listing their accounts."""
     by_kind = defaultdict(list)
     for p in due:
@@ -51,18 +57,27 @@ def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
         if len(accounts) <= CARD_BUTTONS:  # a card whose buttons start the 年检 form
             annual_card(job, userid, accounts, today, last_week, end)
         else:
-            job.send([userid], "reminders/annual", accounts=accounts, year=today.year - 1,
-                     last_week=last_week, end=end)
+            job.tell([userid], "reminders/annual", automatic=True, accounts=accounts,
+                     year=today.year - 1, last_week=last_week, end=end)
     for userid, accounts in per_head.items():
-        job.send([userid], "reminders/escalation", accounts=accounts, year=today.year - 1, end=end)
+        job.tell([userid], "reminders/escalation", automatic=True, accounts=accounts,
+                 year=today.year - 1, end=end)
     zero_heads = sorted({u for p in by_kind["zero"] for u in p.recipients})
     if zero_heads:  # the same text for everyone: one message, batched by the outbox
-        job.send(zero_heads, "reminders/zero", year=today.year - 1, end=end)
+        job.tell(zero_heads, "reminders/zero", automatic=True, year=today.year - 1, end=end)
     for p in by_kind["digest"] + by_kind["final"]:
-        job.send(p.recipients, "reminders/digest", **progress(job.session, p.data["year"]),
-                 final=p.data["final"], year=p.data["year"], today=today, end=end)
+        job.tell(p.recipients, "reminders/digest", automatic=True,
+                 **review_progress(job.session, p.data["year"]), final=p.data["final"],
+                 year=p.data["year"], today=today, end=end)
     for p in by_kind["nudge"]:
         nudge(job, p)
+    for p in by_kind["deadline"]:
+        deadline(job, p, today)
+    for p in by_kind["stalled"]:
+        filing = job.session.get(Filing, p.data["filing_id"])
+        job.tell(p.recipients, "reminders/stalled", automatic=True, filing=filing,
+                 stage=stage_of(filing), nudges=p.data["nudges"],
+                 days=(job.as_of.now() - filing.updated_at).days, form=kind_of(filing).form)
     report["messages"] = job.enqueued
     return report
 
@@ -70,14 +85,9 @@ def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
 CARD_BUTTONS = 5  # a button_interaction card holds at most 6 buttons (doc 90236)
 
 
-def annual_card(job: JobCtx, userid: str, accounts: list[dict], today: date, last_week: bool,
+def annual_card(job: UnitOfWork, userid: str, accounts: list[dict], today: date, last_week: bool,
                 end: date) -> None:
     """The annual reminder as a card: one button per account starts its 年检 form."""
-    import secrets
-
-    from bot.render import render_card
-    from models import Card
-
     task_id = f"annual-{today:%Y%m%d}-{secrets.token_hex(6)}"
     card = render_card("annual_reminder", task_id=task_id, accounts=accounts, year=today.year - 1,
                        last_week=last_week, end=end)
@@ -87,21 +97,30 @@ def annual_card(job: JobCtx, userid: str, accounts: list[dict], today: date, las
     job.enqueued += 1
 
 
-def nudge(job: JobCtx, p: Planned) -> None:
+def nudge(job: UnitOfWork, p: Planned) -> None:
     """Remind the approvers; re-send the card when its response code can no longer update."""
-    from handlers.approval.routing import RESPONSE_CODE_LIFE, send_card
-    from handlers.approval.stages import stage_of
-
     filing = job.session.get(Filing, p.data["filing_id"])
     stage = stage_of(filing)
     card = job.session.scalar(select(Card).where(Card.filing_id == filing.id,
                                                  Card.stage == stage.name,
                                                  Card.closed_text.is_(None))
                               .order_by(Card.id.desc()).limit(1))
-    now = (job.as_of or job.clock).now()
-    fresh = card is not None and card.response_code_at is not None \
-        and now - card.response_code_at < RESPONSE_CODE_LIFE
-    job.send(p.recipients, "reminders/nudge", filing=filing, stage=stage, days=(
+    now = job.as_of.now()
+    fresh = card_is_live(card, now)
+    job.tell(p.recipients, "reminders/nudge", automatic=True, filing=filing, stage=stage, days=(
         now - filing.updated_at).days, resend=not fresh)
     if not fresh:
-        send_card(job, filing, stage, p.recipients)
+        job.send_card(filing, stage, p.recipients)
+
+
+def deadline(job: UnitOfWork, p: Planned, today: date) -> None:
+    """A deadline coming up (the administrators) or passed (they, the heads and the office)."""
+    case = job.session.get(Filing, p.data["filing_id"])
+    account = job.session.get(Account, case.account_id) if case.account_id else None
+    days = (case.due_on - today).days
+    context = {"case": case, "account": account, "days": days, "form": kind_of(case).form}
+    job.tell(p.data["admins"], "reminders/deadline", automatic=True, **context)
+    others = [u for u in p.data["escalate"] if u not in p.data["admins"]]
+    if others:
+        job.tell(others, "reminders/deadline_overdue", automatic=True,
+                 names=names_of(job.session, p.data["admins"]), **context)

@@ -7,12 +7,13 @@ import re
 
 from sqlalchemy import select
 
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import Field
+from bot.render import render_text
 from models import Department, Membership, User
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import Field
 
-SEPARATORS = re.compile(r"[、，,;；]+")
+SEPARATORS = re.compile(r"[、，,;；\n]+")
 
 
 def read_people(field: Field, text: str, fc: FormContext):
@@ -40,7 +41,9 @@ def read_people(field: Field, text: str, fc: FormContext):
     return list(unique.values())
 
 
-PHONE_TAIL = re.compile(r"^(.*?)[\s:：]*((?:\+?86)?[\d\- ]{7,}\d)$")
+# A phone after the name: a mobile, or a landline as people write it (see v.phone).
+PHONE_TAIL = re.compile(r"^(.*?)[\s:：]*((?:(?:\+|00)86[\s-]*)?(?:[(（]0\d{0,3}[)）][\s-]*)?"
+                        r"\d[\d\- ]{5,}\d(?:转\d{1,6})?)$")
 
 
 def read_person(text: str, fc: FormContext) -> dict:
@@ -61,7 +64,8 @@ def read_person(text: str, fc: FormContext) -> dict:
     if len(matches) > 1:
         options = [(f"{u.name}（{describe_member(session, u.userid)}）", person(u, phone))
                    for u in matches]
-        raise NeedsChoice(f"通讯录中有 {len(matches)} 位“{name}”，请回复序号选择：", options)
+        raise NeedsChoice(render_text("forms/hint", code="several_people", count=len(matches),
+                                      person=name), options)
     if not phone:
         raise v.Invalid("outsider_phone", value=name[:20])
     return {"userid": None, "name": v.text(name, label="姓名", max_len=20), "phone": phone}

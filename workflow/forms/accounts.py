@@ -6,29 +6,32 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import FormSpec
-from models import Account, Filing
+from bot.clock import SHANGHAI
+from bot.render import render_text
+from models import Account, AccountStatus, Filing, FilingStatus
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import FormSpec
 
-OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
+OPEN_STATUSES = FilingStatus.waiting_ones()
+CHANGEABLE = (AccountStatus.ACTIVE, AccountStatus.ORDERED_CLOSED)  # may be changed or closed
 
 
 def department_accounts(fc: FormContext) -> list[Account]:
     """The department's accounts that can still be changed, reviewed or closed."""
     return list(fc.session.scalars(
         select(Account).where(Account.department_id == fc.department_id,
-                              Account.status.in_(("active", "ordered_closed")))
+                              Account.status.in_(CHANGEABLE))
         .order_by(Account.id)))
 
 
 def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
     """An account of the department: by list number, filing number or name."""
     accounts = department_accounts(fc)
-    if not accounts:
-        raise v.Invalid("no_accounts")
     chosen = None
-    if text.isdigit() and 1 <= int(text) <= len(accounts):
+    if not accounts:
+        pass  # nothing to choose from: what the text names, if anything, is said below
+    elif text.isdigit() and 1 <= int(text) <= len(accounts):
         chosen = accounts[int(text) - 1]
     else:
         upper = text.upper()
@@ -37,17 +40,19 @@ def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
             named = ([a for a in accounts if a.name == text]
                      or [a for a in accounts if text in a.name])
             if len(named) > 1:
-                raise NeedsChoice("有多个账号符合，请回复序号选择：",
+                raise NeedsChoice(render_text("forms/hint", code="several_accounts"),
                                   [(describe_account(a), account_value(a)) for a in named])
             chosen = named[0] if named else None
     if chosen is None:
         known = fc.session.scalar(select(Account).where(
             or_(Account.filing_no == text.upper(), Account.name == text)))
         if known is not None and known.department_id == fc.department_id:
+            if known.status == AccountStatus.CLOSING:
+                raise v.Invalid("account_closing", value=known.name)
             raise v.Invalid("account_closed", value=known.name)  # closed or not yet built
         if known is not None:
             raise v.Invalid("account_other_dept", value=text[:30])
-        raise v.Invalid("account", value=text[:30])
+        raise v.Invalid("account" if accounts else "no_accounts", value=text[:30])
     if form.kind in ("close", "change"):
         check_no_open(fc, chosen, form.kind)
     return account_value(chosen)
@@ -73,30 +78,52 @@ def describe_account(account: Account) -> str:
 
 
 def account_start_year(fc: FormContext) -> int | None:
+    """The year the chosen account came into existence: its 开通时间, or for an account the
+    school applied for (art. 6), the year its 申请 was approved; None when unknown."""
     chosen = fc.answers.get("account")
     if not chosen:
         return None
     account = fc.session.get(Account, chosen["id"])
-    opened = (account.details or {}).get("opened") if account else None
-    return int(opened[:4]) if opened else None
+    if account is None:
+        return None
+    opened = (account.details or {}).get("opened")
+    if opened:
+        return int(opened[:4])
+    applied = fc.session.scalar(select(Filing.id).where(
+        Filing.kind == "apply", Filing.account_id == account.id).limit(1))
+    return account.created_at.astimezone(SHANGHAI).year if applied else None
 
 
 # --- duplicates ---------------------------------------------------------------------------
-def check_not_registered(fc: FormContext, platform: str, external_id: str) -> None:
-    """登记 of an account already in the registry, or already waiting, is refused
-    with its number."""
-    account = fc.session.scalar(select(Account).where(
+def check_not_registered(session, platform: str, external_id: str,
+                         excluding: int | None = None, pending: bool = True) -> None:
+    """登记 of an account already in the registry, or (`pending`) already waiting, is refused
+    with its number (`excluding`: the filing being checked itself)."""
+    account = session.scalar(select(Account).where(
         Account.platform == platform, Account.external_id == external_id,
-        Account.status != "closed"))
+        Account.status != AccountStatus.CLOSED))
     if account is not None:
         raise v.Invalid("duplicate_account", name=account.name,
                         number=account.filing_no or "待编号")
-    for filing in fc.session.scalars(select(Filing).where(
-            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES))):
+    if not pending:
+        return
+    for filing in session.scalars(select(Filing).where(
+            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES),
+            Filing.id != (excluding or 0))):
         if (filing.fields.get("platform") == platform
                 and filing.fields.get("external_id") == external_id):
             raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),
                             number=f"#{filing.id}")
+
+
+def check_id_free(fc: FormContext, platform: str, external_id: str) -> None:
+    """A 变更's new ID must not be another account's (closed ones keep theirs)."""
+    chosen = fc.answers.get("account") or {}
+    account = fc.session.scalar(select(Account).where(
+        Account.platform == platform, Account.external_id == external_id,
+        Account.id != chosen.get("id")))
+    if account is not None:
+        raise v.Invalid("id_taken", name=account.name, number=account.filing_no or "待编号")
 
 
 def check_no_annual(fc: FormContext, year: int) -> None:
@@ -106,6 +133,7 @@ def check_no_annual(fc: FormContext, year: int) -> None:
         return
     for filing in fc.session.scalars(select(Filing).where(
             Filing.kind == "annual", Filing.account_id == chosen["id"],
-            Filing.status.in_(OPEN_STATUSES + ("approved", "done")))):  # not returned/rejected
+            Filing.status.in_(OPEN_STATUSES + (FilingStatus.APPROVED, FilingStatus.DONE)))):
+        # returned, rejected or withdrawn ones may be filed again
         if filing.fields.get("year") == year:
             raise v.Invalid("duplicate_annual", year=year, number=f"#{filing.id}")
