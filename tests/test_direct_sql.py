@@ -13,8 +13,7 @@ from sqlmodel import Session
 
 from bot.direct_sql import DirectStatement
 from bot.wecom import inbound
-from handlers.approval.prompts import PROMPT_PREFIX
-from models import Conversation, InboundEvent, KeyValue, User
+from models import QUESTION_PREFIX, Conversation, InboundEvent, KeyValue, User
 
 SHANGHAI = timezone(timedelta(hours=8))
 INSERT_EVENT = DirectStatement(insert(InboundEvent).values(
@@ -153,7 +152,7 @@ def test_rows_read_directly_equal_those_sqlalchemy_reads(engine):
     with Session(engine) as session:
         session.add(User(userid="zhangsan", name="张三", looked_up=True, synced_at=synced))
         session.add(Conversation(userid="zhangsan", kind="test", answers={}))
-        session.add(KeyValue(key=PROMPT_PREFIX + "zhangsan", value="reason"))
+        session.add(KeyValue(key=QUESTION_PREFIX + "zhangsan", value="reason"))
         session.commit()
     insert_key, key_params = CALLBACK_STATEMENTS["inbound key"]
     with engine.begin() as conn:
