@@ -19,9 +19,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings → database → WeCom client (or sandbox emulator) → routes → CLI.
 
     `test_config` may give ENV (the environment to read instead of os.environ), CLOCK,
-    and OUTBOX_THREAD (False to leave delivery to explicit drains)."""
+    OUTBOX_THREAD (False to leave delivery to explicit drains) and INSTANCE_PATH (another
+    instance folder: its own SQLite files and sandbox state), e.g.
+    `gunicorn 'bot:create_app({"INSTANCE_PATH": "/srv/sandbox2"})'`."""
     test_config = test_config or {}
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=test_config.get("INSTANCE_PATH"))
     try:
         settings = load_settings(test_config.get("ENV", os.environ), app.instance_path)
     except ConfigError as exc:
@@ -35,15 +38,21 @@ def create_app(test_config: dict | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from bot import cli, db, web
+    from bot import cli, db, sandbox_ui, web, web_security
     from bot.wecom import callback
 
     db.init_app(app)
+    if settings.sandbox and "CLOCK" not in test_config:
+        from bot.sandbox_clock import SandboxClock
+
+        app.extensions["filingbot.clock"] = SandboxClock(app.extensions["filingbot.engine"])
     _init_wecom(app)
     _init_router(app)
     _init_outbox(app)
     callback.init_app(app)
+    web_security.init_app(app)
     web.init_app(app)
+    sandbox_ui.init_app(app)
     cli.init_app(app)
     return app
 
@@ -61,7 +70,8 @@ def _init_wecom(app: Flask) -> None:
         from bot.wecom.emulator import create_emulator_app, sandbox_emulator
         from bot.wecom.emulator.transport import WSGIAdapter
 
-        emulator = sandbox_emulator(settings, app.instance_path)
+        emulator = sandbox_emulator(settings, app.instance_path,
+                                    clock=app.extensions["filingbot.clock"])
         parts = urlsplit(sandbox.API_BASE)
         client._http.mount(f"{parts.scheme}://{parts.netloc}/",
                            WSGIAdapter(create_emulator_app(emulator)))
