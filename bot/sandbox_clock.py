@@ -55,7 +55,7 @@ class SandboxClock(Clock):
                     conn.rollback()
             except (OperationalError, ProgrammingError):
                 return timedelta(0)  # not migrated yet (`db upgrade` is running): real time
-            offset = timedelta(seconds=int(value or 0))
+            offset = timedelta(seconds=float(value or 0))
             self._cached = (offset, time.monotonic())
         return offset
 
@@ -78,10 +78,10 @@ def set_sandbox_time(clock: SandboxClock, target: datetime | None) -> datetime:
     real = datetime.now(timezone.utc)
     if target is not None and target.tzinfo is None:
         target = target.replace(tzinfo=SHANGHAI)
-    seconds = 0 if target is None else round((target - real).total_seconds())
-    now = real + timedelta(seconds=seconds)
+    offset = timedelta(0) if target is None else target - real
+    now = real + offset
     with Session(clock.engine) as session:
-        claim_row(session, KeyValue, key=KEY, value="0").value = str(seconds)
+        claim_row(session, KeyValue, key=KEY, value="0").value = f"{offset.total_seconds():.6f}"
         session.execute(update(OutboxMessage)
                         .where(OutboxMessage.status == "pending",
                                OutboxMessage.next_attempt_at > now)

@@ -91,7 +91,8 @@ def sandbox_server(database_url, tmp_path):
     log_path = tmp_path / "gunicorn.log"
     server = SandboxServer(f"http://127.0.0.1:{port}", app, instance, env, log_path)
     command = [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4",
-               "-b", f"127.0.0.1:{port}", "--no-control-socket", server.app_spec]
+               "--graceful-timeout", "2", "-b", f"127.0.0.1:{port}", "--no-control-socket",
+               server.app_spec]
     # The log goes to a file: a pipe nobody reads would block the workers once it is full.
     with log_path.open("wb") as log:
         proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,

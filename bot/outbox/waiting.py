@@ -83,7 +83,7 @@ def describe(state: Waiting, quiet_hours: str, local_now: datetime) -> str:
     if not state.held:
         return ""
     return render_text("outbox/waiting", state=state, quiet_hours=quiet_hours,
-                       today=local_now.date())
+                       today=local_now.date(), tomorrow=local_now.date() + timedelta(days=1))
 
 
 def _local(value) -> datetime | None:
