@@ -63,7 +63,8 @@ class SandboxServer:
         """`--app` / gunicorn spec of this sandbox (its instance folder)."""
         return f'bot:create_app({{"INSTANCE_PATH": "{self.instance}"}})'
 
-    def flask(self, *args: str, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+    def flask(self, *args: str, stdin: str = "",
+              timeout: float = 120) -> subprocess.CompletedProcess:
         """Run `flask --app <this sandbox> ARGS` in a process of its own."""
         return subprocess.run([sys.executable, "-m", "flask", "--app", self.app_spec, *args],
                               input=stdin, capture_output=True, text=True, env=self.env,

@@ -8,7 +8,6 @@ from collections import Counter
 from sqlalchemy import select
 
 from models import Filing, OutboxMessage
-from tests.sandbox import sandbox_server, wait_for  # noqa: F401  (fixture)
 
 ONE_SHOT = """登记
 平台：抖音

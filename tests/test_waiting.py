@@ -60,8 +60,8 @@ def test_reminders_run_at_night_says_they_wait_for_the_morning(app, runner, cloc
     clock.at = datetime(2027, 1, 6, 21, 30, tzinfo=SHANGHAI)
     result = runner.invoke(args=["reminders", "run"])
     assert "年检提醒 1 项" in result.output
-    assert "2 条自动消息（提醒、周报、催办）在免打扰时段（21:00-08:00）暂缓发送，明天 08:00 起发出" \
-        in result.output
+    assert ("2 条自动消息（提醒、周报、催办）在免打扰时段（21:00-08:00）暂缓发送，"
+            "明天 08:00 起发出") in result.output
 
 
 def test_the_sandbox_page_says_what_waits(database_url, tmp_path):

@@ -80,7 +80,8 @@ def feed():
     return jsonify(
         today=clock_actions.today(_app()),
         waiting=clock_actions.waiting_text(_app()),
-        phones={u: phones.conversation(_emulator(), u, a) for u, a in zip(users, after)},
+        phones={u: phones.conversation(_emulator(), u, a)
+                for u, a in zip(users, after, strict=True)},
         csrf=generate_csrf(),
     )
 

@@ -281,7 +281,8 @@ class Emulator:
             raise ApiError(60123, "invalid party id") from None
 
     # --- what a member's phone shows -------------------------------------------------------
-    def record_passive(self, userid: str, msgtype: str, body: dict, slot: int | None = None) -> None:
+    def record_passive(self, userid: str, msgtype: str, body: dict,
+                       slot: int | None = None) -> None:
         """Show a passive reply on the phone, in the place `slot` kept for it (if any)."""
         with self.engine.begin() as conn:
             if slot is not None and conn.execute(
