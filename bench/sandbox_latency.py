@@ -27,6 +27,7 @@ if str(REPO_ROOT) not in sys.path:
 
 
 def main() -> None:
+    """Serve a fresh sandbox, play --rounds approvals through the page's endpoints, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
@@ -69,6 +70,7 @@ def main() -> None:
 
 
 def wait_up(url: str) -> requests.Session:
+    """A session holding the page's cookie and CSRF token, once the server answers."""
     web = requests.Session()
     for _ in range(300):
         try:
@@ -90,20 +92,24 @@ def post(web, url, body) -> float:
 
 
 def say(web, url, userid, text) -> float:
+    """Type `text` on `userid`'s phone; the time the page's POST returned."""
     return post(web, url + "/sandbox/say", {"userid": userid, "text": text})
 
 
 def feed(web, url, userid, after):
+    """`userid`'s messages after `after`, as the page polls them."""
     return web.get(url + "/sandbox/feed", params={"as": userid, "after": str(after)},
                    timeout=10).json()["phones"][userid]["messages"]
 
 
 def last_id(web, url, userid) -> int:
+    """The id of `userid`'s newest message (0 for none)."""
     messages = feed(web, url, userid, 0)
     return messages[-1]["id"] if messages else 0
 
 
 def wait_card(web, url, userid, after):
+    """The first card on `userid`'s feed after `after`, and when the feed showed it."""
     while True:
         for message in feed(web, url, userid, after):
             if message["type"] == "template_card":

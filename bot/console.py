@@ -188,6 +188,7 @@ class ConsoleSession:
         self.show(self.phone.emulator.inbox(self.userid, after_id=after))
 
     def show(self, rows: list[dict]) -> None:
+        """Print inbox rows: the member's own lines, the bot's texts, cards with their buttons."""
         for item in rows:
             self.last_seen[self.userid] = max(item["id"], self.last_seen.get(self.userid, 0))
             if item["source"] == "member":

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
+    """A local TCP port nobody listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -44,6 +45,8 @@ def wait_for(condition, timeout: float = 15.0, every: float = 0.05):
 
 @dataclass
 class SandboxServer:
+    """The running sandbox: its URL, the same app in-process, its instance folder."""
+
     url: str
     app: object  # the same app, built in the test process
     instance: Path

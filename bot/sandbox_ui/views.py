@@ -34,11 +34,13 @@ class Refused(Exception):
 
 @bp.errorhandler(Refused)
 def refused(exc: Refused):
+    """A refused request as JSON: the error's code (the page words it) and its details."""
     return jsonify(error=exc.code, **exc.details), exc.status
 
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(_exc):
+    """A POST without a valid CSRF token (the page says: reload)."""
     return jsonify(error="csrf"), 400
 
 
