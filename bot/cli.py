@@ -1,13 +1,38 @@
-"""`flask --app bot …` commands: outbox, directory, roles and the sandbox console."""
+"""`flask --app bot …` commands: db, outbox, directory, roles, accounts, reminders, worker and
+the sandbox console."""
 
 from __future__ import annotations
 
 import click
+from alembic import command
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
-from bot import directory, roles
+from bot import directory
+from bot.db import alembic_config, upgrade_database
+from bot.sandbox import seed_sandbox
+from workflow import roles
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_command(revision: str) -> None:
+    """Apply migrations (idempotent)."""
+    upgrade_database(current_app.config["SETTINGS"].database_url, revision)
+    click.echo("数据库已是最新结构 (database is at revision head)")
+    if "filingbot.emulator" in current_app.extensions:
+        counts = seed_sandbox(current_app)
+        click.echo(f"沙箱通讯录已同步：{counts['users']} 位演示成员，"
+                   f"新授予 {counts['granted']} 个角色")
+
+
+@db_cli.command("current")
+def current_command() -> None:
+    """Show the database's current revision."""
+    command.current(alembic_config(current_app.config["SETTINGS"].database_url))
 
 outbox_cli = AppGroup("outbox", help="Outgoing messages.")
 directory_cli = AppGroup("directory", help="The WeCom directory cache.")
@@ -167,7 +192,7 @@ def worker_command() -> None:
 def init_app(app) -> None:
     from bot.console import console_command
 
-    for group in (outbox_cli, directory_cli, roles_cli, accounts_cli, reminders_cli):
+    for group in (db_cli, outbox_cli, directory_cli, roles_cli, accounts_cli, reminders_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)
     app.cli.add_command(console_command)

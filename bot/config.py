@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from bot.wecom import sandbox
@@ -37,7 +37,6 @@ class Settings:
     review_window: tuple[tuple[int, int], tuple[int, int]] = ((1, 1), (3, 31))
     reminder_time: tuple[int, int] = (9, 0)
     outbox_thread: bool = True
-    extra: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         """Show every setting but the secrets, so a settings object can be logged safely."""

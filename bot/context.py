@@ -8,10 +8,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import outbox
 from bot.clock import Clock
 from bot.config import Settings
+from bot.notify import NOTIFIER
 from bot.render import render_text
+from workflow.uow import Actor, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ class Ctx:
     message: object  # a wechatpy message or event
     reply_text: str | None = None
     reply_button: str | None = None  # grey text for the tapped card button (update_button)
-    enqueued: int = field(default=0)
     notes: list[str] = field(default_factory=list)  # put before whatever the reply is
     postscripts: list[str] = field(default_factory=list)  # put after it (e.g. a follow-up question)
     _session: Session | None = field(default=None, repr=False)
+    _uow: UnitOfWork | None = field(default=None, repr=False)
 
     @property
     def session(self) -> Session:
@@ -52,6 +53,19 @@ class Ctx:
                                     join_transaction_mode="rollback_only")
         return self._session
 
+    @property
+    def uow(self) -> UnitOfWork:
+        """The workflow's unit of work on the callback's transaction, acting as the sender."""
+        if self._uow is None:
+            self._uow = UnitOfWork(self.session, settings=self.settings, clock=self.clock,
+                                   notifier=NOTIFIER, actor=Actor(self.user.userid, self.user.name))
+        return self._uow
+
+    @property
+    def enqueued(self) -> int:
+        """Messages queued by this callback (the dispatcher is woken after the commit)."""
+        return self._uow.enqueued if self._uow is not None else 0
+
     def flush(self) -> None:
         """Write what the handler's session holds into the callback's transaction."""
         if self._session is not None:
@@ -61,6 +75,7 @@ class Ctx:
         if self._session is not None:
             self._session.close()
             self._session = None
+            self._uow = None
 
     @property
     def userid(self) -> str:
@@ -83,6 +98,4 @@ class Ctx:
     def send(self, userids: list[str], template: str, *, automatic: bool = False,
              dedup_key: str | None = None, **context) -> None:
         """Queue a text message to `userids` (delivered by the outbox dispatcher)."""
-        outbox.enqueue_text(self.session, userids, render_text(template, **context),
-                            automatic=automatic, dedup_key=dedup_key, now=self.clock.now())
-        self.enqueued += 1
+        self.uow.tell(userids, template, automatic=automatic, dedup_key=dedup_key, **context)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
+from alembic import command
+from alembic.config import Config
 from flask import Flask, current_app
-from flask.cli import AppGroup
 from sqlalchemy import event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
@@ -67,26 +66,6 @@ def read_only(conn):
     return conn.execution_options(read_only=True)
 
 
-def dialect_insert(session):
-    """The INSERT construct of the session's database; both dialects' have ON CONFLICT."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def claim_row(session, model, **values):
-    """The row of `model` whose primary key is in `values`, inserted with `values` if missing,
-    then locked for this transaction.
-
-    Get-or-create with `session.get(...) or Model(...)` lets two transactions that both miss the
-    row insert it, and the later fails on the key (PostgreSQL; SQLite serializes writers). Here
-    the later one waits for the first to commit and then updates the same row."""
-    keys = [column.name for column in model.__table__.primary_key.columns]
-    session.execute(dialect_insert(session)(model).values(**values)
-                    .on_conflict_do_nothing(index_elements=keys))
-    identity = tuple(values[key] for key in keys)
-    return session.get(model, identity[0] if len(identity) == 1 else identity,
-                       with_for_update=True, populate_existing=True)
-
-
 def checkpoint_sqlite(engine: Engine) -> None:
     """Fold the WAL back into the database file off the request path (no-op elsewhere)."""
     if engine.dialect.name != "sqlite":
@@ -112,8 +91,6 @@ def check_database(app: Flask | None = None) -> None:
 
 def alembic_config(url: str):
     """Alembic configuration pointing at our migrations and the given database."""
-    from alembic.config import Config
-
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -122,37 +99,9 @@ def alembic_config(url: str):
 
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Apply migrations up to `revision`; running it again changes nothing."""
-    from alembic import command
-
     command.upgrade(alembic_config(url), revision)
 
 
-db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
-
-
-@db_cli.command("upgrade")
-@click.argument("revision", default="head")
-def upgrade_command(revision: str) -> None:
-    """Apply migrations (idempotent)."""
-    upgrade_database(current_app.config["SETTINGS"].database_url, revision)
-    click.echo("数据库已是最新结构 (database is at revision head)")
-    if "filingbot.emulator" in current_app.extensions:
-        from bot.sandbox import seed_sandbox
-
-        counts = seed_sandbox(current_app)
-        click.echo(f"沙箱通讯录已同步：{counts['users']} 位演示成员，"
-                   f"新授予 {counts['granted']} 个角色")
-
-
-@db_cli.command("current")
-def current_command() -> None:
-    """Show the database's current revision."""
-    from alembic import command
-
-    command.current(alembic_config(current_app.config["SETTINGS"].database_url))
-
-
 def init_app(app: Flask) -> None:
-    """Create the engine for `app`, dispose it on teardown of the app, register `flask db`."""
+    """Create the engine for `app`."""
     app.extensions["filingbot.engine"] = make_engine(app.config["SETTINGS"].database_url)
-    app.cli.add_command(db_cli)

@@ -9,11 +9,11 @@ import logging
 from datetime import timedelta
 
 import requests
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
-from bot.db import claim_row, dialect_insert
+from bot.sql import claim_row, dialect_insert
 from models import Department, Membership, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -123,11 +123,3 @@ def sync_directory(engine, client) -> dict:
         ).rowcount
         session.commit()
     return {"departments": len(departments), "users": len(entries), "left": gone}
-
-
-def departments_of(session: Session, userid: str) -> list[Department]:
-    """The departments `userid` belongs to, in directory order."""
-    return list(session.scalars(
-        select(Department).join(Membership, Membership.department_id == Department.id)
-        .where(Membership.userid == userid).order_by(Department.sort_order, Department.id)
-    ))

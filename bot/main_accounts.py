@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.numbers import next_filing_number
-from bot.roles import department_heads, holders
-from handlers.forms.people import person
-from models import Account, AuditLog, Department, User
+from models import Account, AccountStatus, AuditLog, Department, User
+from workflow.forms.people import person
+from workflow.numbers import next_filing_number
+from workflow.roles import department_heads, holders
 
 PUBLICITY_DEPARTMENT = "宣传部"
 
@@ -94,12 +94,14 @@ def seed(session: Session, settings, clock, department_id: int | None = None,
         if main.homepage:
             details["homepage"] = main.homepage
         account = Account(platform=main.platform, name=main.name, external_id=main.external_id,
-                          department_id=department.id, status="active", filing_no=number,
+                          department_id=department.id, status=AccountStatus.ACTIVE,
+                          filing_no=number,
                           details=details, admin_userids=[p["userid"] for p in admins],
                           created_at=now, updated_at=now)
         session.add(account)
         session.flush()
         session.add(AuditLog(at=now, actor="cli", action="account:seed", account_id=account.id,
-                             before={}, after={"status": "active", "filing_no": number}))
+                             before={},
+                             after={"status": AccountStatus.ACTIVE, "filing_no": number}))
         results.append((account, True))
     return results

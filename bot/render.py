@@ -9,25 +9,50 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
+class Rendered(str):
+    """Text already rendered from a template: put into another template as it is."""
+
+
+def escape_value(value):
+    """Every value a message template shows is escaped for WeCom's text format, which renders
+    `<a href>` (doc 90236): a user's `<a href=…>点此审批</a>` reaches others as text, not a link.
+    Text rendered already (Rendered) is not escaped twice."""
+    if isinstance(value, str) and not isinstance(value, Rendered | Markup):  # Markup: tojson
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The shared Jinja environment: strict (a missing variable is a bug), no autoescape."""
+    """The shared Jinja environment: strict (a missing variable is a bug); every value shown in
+    a message is escaped for the text format (cards are JSON and use `tojson`)."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR)]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,
         auto_reload=False,  # templates ship with the code: no stat() per message
+        finalize=escape_value,
     )
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
+
+
+def add_templates(folder: str | Path) -> None:
+    """Look for templates in `folder` too (after templates/): a filing kind added from outside
+    the package brings its own messages (workflow.kinds.register_kind)."""
+    env = environment()
+    env.loader.loaders.append(FileSystemLoader(folder))
+    env.cache.clear()
+    _render_frozen.cache_clear()
 
 
 def render_text(name: str, **context) -> str:
@@ -42,7 +67,8 @@ def render_text(name: str, **context) -> str:
 
 
 def _render(name: str, context: dict) -> str:
-    return environment().get_template(f"messages/{name}.txt.j2").render(**context).strip()
+    return Rendered(environment().get_template(f"messages/{name}.txt.j2").render(**context)
+                    .strip())
 
 
 @lru_cache(maxsize=512)

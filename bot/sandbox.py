@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot import directory, roles
+from bot import directory
 from bot.wecom.emulator.directory import DEMO_GRANTS
+from workflow import roles
 
 
 def seed_sandbox(app) -> dict:

@@ -12,7 +12,7 @@ import threading
 from sqlmodel import Session
 
 from bot import outbox, reminders
-from bot.db import claim_row
+from bot.sql import claim_row
 from models import KeyValue
 
 log = logging.getLogger(__name__)

@@ -3,9 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.directory import departments_of
-from bot.roles import department_heads
-from models import Account, ZeroReport
+from models import Account, AccountStatus, ZeroReport
+from workflow.roles import department_heads, departments_of
 
 
 def register(router) -> None:
@@ -22,8 +21,9 @@ def zero_report(ctx) -> None:
         return
     recorded, has_accounts = [], []
     for department in departments:
-        if ctx.session.scalar(select(Account.id).where(Account.department_id == department.id,
-                                                       Account.status == "active").limit(1)):
+        if ctx.session.scalar(select(Account.id).where(
+                Account.department_id == department.id,
+                Account.status == AccountStatus.ACTIVE).limit(1)):
             has_accounts.append(department.name)
             continue
         if ctx.session.get(ZeroReport, (department.id, year)) is None:

@@ -6,9 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from models.base import json_field, time_field
-
-ACCOUNT_STATUSES = ("pending", "active", "closed", "ordered_closed")
+from models.base import json_field, status_field, time_field
+from models.status import AccountStatus
 
 
 class Account(SQLModel, table=True):
@@ -18,7 +17,7 @@ class Account(SQLModel, table=True):
     name: str = Field(max_length=100)
     external_id: str | None = Field(default=None, max_length=200)
     department_id: int = Field(foreign_key="department.id", index=True)
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: AccountStatus = status_field(AccountStatus, 16, default=AccountStatus.PENDING)
     filing_no: str | None = Field(default=None, unique=True, max_length=40)
     details: dict = json_field()  # 主页链接, 用途, 开通时间, 负责人, 管理员 …
     admin_userids: list = json_field(list)

@@ -13,6 +13,7 @@ class Conversation(SQLModel, table=True):
     userid: str = Field(primary_key=True, max_length=64)
     kind: str = Field(max_length=16)
     step: str = Field(default="", max_length=32)
-    answers: dict = json_field()
+    answers: dict = json_field()  # field values, by field name
+    dialogue: dict = json_field()  # handlers.forms.state.Dialogue: where the dialogue stands
     version: int = 1
     updated_at: datetime = time_field(default_now=True)

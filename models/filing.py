@@ -6,13 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import json_field, time_field
-
-FILING_KINDS = ("register", "apply", "change", "annual", "close", "report")
-FILING_STATUSES = (
-    "awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build", "approved",
-    "rejected", "returned", "withdrawn", "done", "ordered",
-)
+from models.base import json_field, status_field, time_field
+from models.status import FilingStatus
 
 
 class Filing(SQLModel, table=True):
@@ -22,7 +17,7 @@ class Filing(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     submitter: str = Field(max_length=64, index=True)
     fields: dict = json_field()
-    status: str = Field(max_length=24, index=True)
+    status: FilingStatus = status_field(FilingStatus, 24)
     version: int = 1
     created_at: datetime = time_field(default_now=True)
     updated_at: datetime = time_field(default_now=True)

@@ -8,6 +8,8 @@ from sqlmodel import Field, SQLModel
 
 from models.base import time_field
 
+QUESTION_PREFIX = "await:"  # KeyValue key prefix of a question the bot asked a member
+
 
 class KeyValue(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=255)

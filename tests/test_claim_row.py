@@ -7,7 +7,7 @@ import time
 
 from sqlmodel import Session
 
-from bot.db import claim_row
+from bot.sql import claim_row
 from models import KeyValue
 
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from bot import roles
+from workflow import roles
 from models import Membership, RoleGrant, User
 
 

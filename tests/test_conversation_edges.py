@@ -169,7 +169,7 @@ def test_the_reminder_card_knows_the_department_and_says_which_account(app, weco
     shown = wecom.texts("lisi")[-1]
     assert "开放教育抖音" in shown and "2026 年度" in shown and "发文数量" in shown
     assert "多个部门" not in shown
-    assert session.get(Conversation, "lisi").answers["_dept"] == 8
+    assert session.get(Conversation, "lisi").dialogue["department_id"] == 8
 
 
 def test_the_reminder_card_asks_every_question_left_including_the_remarks(app, wecom, clock,

@@ -43,3 +43,35 @@ def test_migrations_downgrade_and_upgrade_again(tmp_path):
     assert "ix_inboundevent_received_at" in inbound_indexes(url)
     upgrade_database(url)
     assert schema_differences(url) == []
+
+
+def test_a_form_in_progress_keeps_its_dialogue_state_across_the_0004_migration(tmp_path):
+    """Forms open while the app is upgraded keep going: the `_` keys of answers move to
+    conversation.dialogue under their new names, and back on a downgrade."""
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'dialogue.sqlite'}"
+    upgrade_database(url, "0002")
+    engine = create_engine(url)
+    old = {"platform": "WX", "_dept": 5, "_raw": {"name": "文法"}, "_oneshot": True,
+           "_history": ["platform"], "_choice": {"for": "_dept", "options": [["文法学院", 5]]}}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO conversation (userid, kind, step, answers, version, "
+                          "updated_at) VALUES ('lisi', 'register', 'name', :a, 1, "
+                          "'2026-12-01 00:00:00')"), {"a": json.dumps(old)})
+    upgrade_database(url, "0004")
+    with engine.connect() as conn:
+        answers, dialogue = conn.execute(text("SELECT answers, dialogue FROM conversation")).one()
+    assert json.loads(answers) == {"platform": "WX"}
+    assert json.loads(dialogue) == {"department_id": 5, "raw": {"name": "文法"}, "oneshot": True,
+                                    "history": ["platform"],
+                                    "choice": {"for": "department",
+                                               "options": [["文法学院", 5]]}}
+    command.downgrade(alembic_config(url), "0002")
+    with engine.connect() as conn:
+        answers = json.loads(conn.execute(text("SELECT answers FROM conversation")).scalar())
+    assert answers["_dept"] == 5 and answers["platform"] == "WX"
+    engine.dispose()

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from handlers.forms import validators as v
-from handlers.forms.validators import Invalid
+from workflow.forms import validators as v
+from workflow.forms.validators import Invalid
 
 TODAY = datetime.date(2025, 6, 1)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.db import dialect_insert
+from bot.sql import dialect_insert
 from models import SendCount
 
 PER_MINUTE, PER_HOUR = 30, 1000  # per app and member; the excess is dropped silently (doc 90236)

@@ -6,12 +6,13 @@ ReminderSent row under a unique (kind, target, period, seq) key, inserted with O
 NOTHING … RETURNING: only the rows this run inserted get outbox messages, so a second run the
 same day, or a second process at the same time, queues nothing twice.
 
-Modules: `common` (constants, Planned, JobCtx), `plan` (what is due), `admin_drift` (变更 requests),
-`delivery` (record keys, queue messages), `report` (progress, describe), `daily` (run)."""
+Modules: `common` (constants, Planned), `plan` (what is due), `admin_drift` (变更 requests),
+`delivery` (record keys, queue messages), `report` (describe), `daily` (run);
+progress is workflow.review's."""
 
 from bot.reminders.admin_drift import check_drift
 from bot.reminders.common import due_time, review_window
 from bot.reminders.daily import run
-from bot.reminders.report import describe, progress
+from bot.reminders.report import describe
 
-__all__ = ["check_drift", "describe", "due_time", "progress", "review_window", "run"]
+__all__ = ["check_drift", "describe", "due_time", "review_window", "run"]

@@ -6,12 +6,12 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
 
-from bot.reminders.common import JobCtx, Planned
+from bot.notify import unit_of_work
+from bot.reminders.common import Planned
 from bot.reminders.delivery import record
 from bot.reminders.plan import active_userids, department_heads_map
-from models import Account, Membership, User
+from models import Account, AccountStatus, Membership, User
 
 
 def drift(session, today: date) -> list[Planned]:
@@ -27,7 +27,7 @@ def drift(session, today: date) -> list[Planned]:
     planned = []
     for account in session.execute(select(Account.id, Account.name, Account.filing_no,
                                           Account.department_id, Account.admin_userids)
-                                   .where(Account.status == "active")).all():
+                                   .where(Account.status == AccountStatus.ACTIVE)).all():
         for admin in account.admin_userids or []:
             if admin in active and admin in members[account.department_id]:
                 continue
@@ -41,10 +41,9 @@ def drift(session, today: date) -> list[Planned]:
 
 def check_drift(app, today: date) -> int:
     """Queue 变更 requests for drifted accounts; returns how many were queued."""
-    with Session(app.extensions["filingbot.engine"]) as session:
-        job = JobCtx(session, app.config["SETTINGS"], app.extensions["filingbot.clock"])
-        due = record(session, drift(session, today), today)
+    with unit_of_work(app) as job:
+        due = record(job.session, drift(job.session, today), today)
         for p in due:
-            job.send(p.recipients, "reminders/drift", **p.data)
-        session.commit()
+            job.tell(p.recipients, "reminders/drift", automatic=True, **p.data)
+        job.commit()
     return len(due)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session
-
-from bot.reminders.common import JobCtx
+from bot.notify import unit_of_work
 from bot.reminders.delivery import deliver, record
 from bot.reminders.plan import campaign, digests, nudges
 
@@ -18,15 +16,13 @@ def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
     messages themselves are queued at the app's real time, so they go out at once."""
     as_of = clock or app.extensions["filingbot.clock"]
     settings = app.config["SETTINGS"]
-    with Session(app.extensions["filingbot.engine"]) as session:
-        job = JobCtx(session, settings, app.extensions["filingbot.clock"], as_of=as_of)
+    with unit_of_work(app, as_of=as_of) as job:
+        session = job.session
         planned = [*campaign(session, settings, today), *digests(session, settings, today),
                    *nudges(session, as_of, today)]
         inserted = record(session, planned, today) if not dry_run else planned
         report = deliver(job, inserted, today)
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
+        if not dry_run:
+            job.commit()
     report["dry_run"] = dry_run
     return report

@@ -3,16 +3,21 @@ inserted into outbox messages (texts, the annual card, nudges)."""
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from bot import outbox
-from bot.db import dialect_insert
-from bot.reminders.common import JobCtx, Planned, review_window
-from bot.reminders.report import progress
+from bot.notify import card_is_live
+from bot.reminders.common import Planned, review_window
+from bot.render import render_card
+from bot.sql import dialect_insert
 from models import Card, Filing, ReminderSent
+from workflow.kinds import stage_of
+from workflow.review import review_progress
+from workflow.uow import UnitOfWork
 
 
 def record(session, planned: list[Planned], today: date) -> list[Planned]:
@@ -33,7 +38,7 @@ def record(session, planned: list[Planned], today: date) -> list[Planned]:
     return [p for p in planned if (p.kind, p.target, p.period, p.seq) in inserted]
 
 
-def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
+def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
     """Outbox messages for the reminders due: one message per person, listing their accounts."""
     by_kind = defaultdict(list)
     for p in due:
@@ -51,16 +56,18 @@ def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
         if len(accounts) <= CARD_BUTTONS:  # a card whose buttons start the 年检 form
             annual_card(job, userid, accounts, today, last_week, end)
         else:
-            job.send([userid], "reminders/annual", accounts=accounts, year=today.year - 1,
-                     last_week=last_week, end=end)
+            job.tell([userid], "reminders/annual", automatic=True, accounts=accounts,
+                     year=today.year - 1, last_week=last_week, end=end)
     for userid, accounts in per_head.items():
-        job.send([userid], "reminders/escalation", accounts=accounts, year=today.year - 1, end=end)
+        job.tell([userid], "reminders/escalation", automatic=True, accounts=accounts,
+                 year=today.year - 1, end=end)
     zero_heads = sorted({u for p in by_kind["zero"] for u in p.recipients})
     if zero_heads:  # the same text for everyone: one message, batched by the outbox
-        job.send(zero_heads, "reminders/zero", year=today.year - 1, end=end)
+        job.tell(zero_heads, "reminders/zero", automatic=True, year=today.year - 1, end=end)
     for p in by_kind["digest"] + by_kind["final"]:
-        job.send(p.recipients, "reminders/digest", **progress(job.session, p.data["year"]),
-                 final=p.data["final"], year=p.data["year"], today=today, end=end)
+        job.tell(p.recipients, "reminders/digest", automatic=True,
+                 **review_progress(job.session, p.data["year"]), final=p.data["final"],
+                 year=p.data["year"], today=today, end=end)
     for p in by_kind["nudge"]:
         nudge(job, p)
     report["messages"] = job.enqueued
@@ -70,14 +77,9 @@ def deliver(job: JobCtx, due: list[Planned], today: date) -> dict:
 CARD_BUTTONS = 5  # a button_interaction card holds at most 6 buttons (doc 90236)
 
 
-def annual_card(job: JobCtx, userid: str, accounts: list[dict], today: date, last_week: bool,
+def annual_card(job: UnitOfWork, userid: str, accounts: list[dict], today: date, last_week: bool,
                 end: date) -> None:
     """The annual reminder as a card: one button per account starts its 年检 form."""
-    import secrets
-
-    from bot.render import render_card
-    from models import Card
-
     task_id = f"annual-{today:%Y%m%d}-{secrets.token_hex(6)}"
     card = render_card("annual_reminder", task_id=task_id, accounts=accounts, year=today.year - 1,
                        last_week=last_week, end=end)
@@ -87,21 +89,17 @@ def annual_card(job: JobCtx, userid: str, accounts: list[dict], today: date, las
     job.enqueued += 1
 
 
-def nudge(job: JobCtx, p: Planned) -> None:
+def nudge(job: UnitOfWork, p: Planned) -> None:
     """Remind the approvers; re-send the card when its response code can no longer update."""
-    from handlers.approval.routing import RESPONSE_CODE_LIFE, send_card
-    from handlers.approval.stages import stage_of
-
     filing = job.session.get(Filing, p.data["filing_id"])
     stage = stage_of(filing)
     card = job.session.scalar(select(Card).where(Card.filing_id == filing.id,
                                                  Card.stage == stage.name,
                                                  Card.closed_text.is_(None))
                               .order_by(Card.id.desc()).limit(1))
-    now = (job.as_of or job.clock).now()
-    fresh = card is not None and card.response_code_at is not None \
-        and now - card.response_code_at < RESPONSE_CODE_LIFE
-    job.send(p.recipients, "reminders/nudge", filing=filing, stage=stage, days=(
+    now = job.as_of.now()
+    fresh = card_is_live(card, now)
+    job.tell(p.recipients, "reminders/nudge", automatic=True, filing=filing, stage=stage, days=(
         now - filing.updated_at).days, resend=not fresh)
     if not fresh:
-        send_card(job, filing, stage, p.recipients)
+        job.send_card(filing, stage, p.recipients)

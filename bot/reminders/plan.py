@@ -10,18 +10,28 @@ from sqlalchemy import func, select
 
 from bot.reminders.common import (
     DIGEST_WEEKDAY,
-    DONE_STATUSES,
     ESCALATE_FROM,
     NUDGE_AFTER,
     NUDGE_EVERY,
     NUDGE_MAX,
     REMIND_EVERY,
-    WAITING,
     Planned,
     review_window,
 )
-from bot.roles import holders
-from models import Account, Filing, Membership, ReminderSent, User, ZeroReport
+from models import (
+    Account,
+    AccountStatus,
+    Filing,
+    FilingStatus,
+    Membership,
+    ReminderSent,
+    User,
+    ZeroReport,
+)
+from workflow.kinds import stage_of
+from workflow.review import reviewed_accounts
+from workflow.roles import holders
+from workflow.routing import approvers
 
 
 def campaign(session, settings, today: date) -> list[Planned]:
@@ -45,7 +55,8 @@ def campaign(session, settings, today: date) -> list[Planned]:
     planned = []
     for account in session.execute(select(
             Account.id, Account.name, Account.filing_no, Account.department_id,
-            Account.admin_userids, Account.platform).where(Account.status == "active")).all():
+            Account.admin_userids, Account.platform)
+            .where(Account.status == AccountStatus.ACTIVE)).all():
         if account.id in reviewed:
             continue
         target = str(account.id)
@@ -63,7 +74,7 @@ def campaign(session, settings, today: date) -> list[Planned]:
             "admins": recipients, "heads": escalate, "department_id": account.department_id}))
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
     with_accounts = set(session.scalars(select(Account.department_id)
-                                        .where(Account.status == "active")))
+                                        .where(Account.status == AccountStatus.ACTIVE)))
     zero_last = dict(session.execute(
         select(ReminderSent.target, func.max(ReminderSent.seq))
         .where(ReminderSent.kind == "zero", ReminderSent.period == period)
@@ -73,15 +84,6 @@ def campaign(session, settings, today: date) -> list[Planned]:
             continue
         planned.append(Planned("zero", str(dept_id), period, 1, dept_heads, {"year": year}))
     return planned
-
-
-def reviewed_accounts(session, year: int) -> set[int]:
-    """Accounts with a 年检 for `year` approved or on its way."""
-    rows = session.execute(select(Filing.account_id, Filing.fields).where(
-        Filing.kind == "annual", Filing.status.in_(DONE_STATUSES))).all()
-    reviewed = {account_id for account_id, fields in rows if fields.get("year") == year}
-    reviewed |= set(session.scalars(select(Account.id).where(Account.last_review_year >= year)))
-    return reviewed
 
 
 def department_heads_map(session) -> dict[int, list[str]]:
@@ -118,12 +120,9 @@ def digests(session, settings, today: date) -> list[Planned]:
 
 def nudges(session, clock, today: date) -> list[Planned]:
     """催办: a filing waiting at a stage for more than 3 days, every 2 days, 3 times at most."""
-    from handlers.approval.routing import approvers
-    from handlers.approval.stages import stage_of
-
     cutoff = clock.now() - NUDGE_AFTER
     planned = []
-    waiting = session.scalars(select(Filing).where(Filing.status.in_(WAITING),
+    waiting = session.scalars(select(Filing).where(Filing.status.in_(FilingStatus.waiting_ones()),
                                                    Filing.updated_at < cutoff)).all()
     for filing in waiting:
         stage = stage_of(filing)

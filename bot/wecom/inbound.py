@@ -17,8 +17,7 @@ from bot import directory
 from bot.context import Ctx, Sender
 from bot.direct_sql import DirectStatement
 from bot.wecom.replies import render_reply
-from handlers.approval.prompts import PROMPT_PREFIX
-from models import Conversation, InboundEvent, KeyValue, User
+from models import QUESTION_PREFIX, Conversation, InboundEvent, KeyValue, User
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +124,7 @@ SENDER_QUERY = DirectStatement(
     select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
            KeyValue.key)
     .outerjoin(Conversation, Conversation.userid == User.userid)
-    .outerjoin(KeyValue, KeyValue.key == literal(PROMPT_PREFIX) + User.userid)
+    .outerjoin(KeyValue, KeyValue.key == literal(QUESTION_PREFIX) + User.userid)
     .where(User.userid == bindparam("userid"))
 )
 INSERT_INBOUND = DirectStatement(insert(InboundEvent).values(

@@ -12,6 +12,8 @@ from xml.sax.saxutils import escape
 from wechatpy.enterprise import create_reply
 from wechatpy.utils import to_text
 
+from bot.render import Rendered
+
 PASSIVE_TEXT_LIMIT = 2048  # bytes of UTF-8 (doc 90241)
 
 
@@ -72,12 +74,12 @@ def render_reply(ctx, message) -> str:
     if ctx.reply_button is not None or is_card_event:
         if ctx.reply_text:
             for part in split_utf8(ctx.reply_text):
-                ctx.send([ctx.userid], "raw", text=part)
+                ctx.send([ctx.userid], "raw", text=Rendered(part))
         return update_button_reply_xml(ctx.reply_button, message) if ctx.reply_button else ""
     if not ctx.reply_text:
         return ""
     if fits_passive(ctx.reply_text):
         return text_reply_xml(ctx.reply_text, message)
     for part in split_utf8(ctx.reply_text):
-        ctx.send([ctx.userid], "raw", text=part)
+        ctx.send([ctx.userid], "raw", text=Rendered(part))
     return ""

@@ -1,29 +1,30 @@
-"""How people decide: a tap on a card, or text (同意/驳回 <编号>), plus 撤回, 待办 and
-查询 <编号> (SPEC §5; issue: cards that never lie)."""
+"""How people decide in chat: a tap on a card, or text (同意/驳回 <编号>), plus 撤回 and 待办
+(SPEC §5). The rules are workflow.decide's; this module parses and answers."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from bot.roles import department_heads, has_role
-from handlers.approval import decide as d
-from handlers.approval.routing import approvers, close_cards, send_card
-from handlers.approval.stages import stage_of
-from handlers.forms.catalog import FORMS
-from models import AuditLog, Card, Decision, Filing, User
+from handlers.approval import prompts
+from models import Card, Decision, Filing, FilingStatus
+from workflow import decide as d
+from workflow.access import can_see_filing, viewer
+from workflow.kinds import kind_of, stage_of
+from workflow.queries import names_of, waiting_for
+from workflow.routing import approvers
 
 NUMBER = re.compile(r"^#?\s*(\d{1,9})\s*(.*)$", re.S)
 TODO_CARDS = 5  # fresh cards sent by 待办 at a time
+NAMED_CHOICES = {"合格": "pass", "不合格": "fail", "整改": "fix", "限期整改": "fix"}
 
 
 def register(router) -> None:
     router.card_action("decide")(on_tap)
     router.command("同意", "批准", "approve")(on_text_approve)
     router.command("驳回", "退回", "reject")(on_text_reject)
-    router.command("合格", "不合格", "整改", "限期整改")(on_text_named)
+    router.command(*NAMED_CHOICES)(on_text_named)
     router.command("撤回", "withdraw")(on_withdraw)
     router.command("待办", "todo")(on_todo)
 
@@ -37,7 +38,7 @@ def on_tap(ctx) -> None:
             or int(parts[1]) != card.filing_id or parts[2] != card.stage:
         ctx.reply("approval/unknown_card")
         return
-    outcome = d.decide(ctx, card.filing_id, card.stage, parts[3], tapped=card.task_id,
+    outcome = d.decide(ctx.uow, card.filing_id, card.stage, parts[3], tapped=card.task_id,
                        click_code=message.response_code or None)
     reply(ctx, outcome)
     if outcome.closed_text:
@@ -45,8 +46,13 @@ def on_tap(ctx) -> None:
 
 
 def reply(ctx, outcome: d.Outcome) -> None:
-    ctx.reply(outcome.message, outcome=outcome, filing=outcome.filing,
-              form=FORMS[outcome.filing.kind] if outcome.filing else None)
+    """Answer the decider; ask what the choice still needs (a reason, the new account's ID)."""
+    if outcome.asks_build_id:
+        prompts.ask_build_id(ctx, outcome.filing, outcome.decision)
+    if outcome.asks_reason:
+        prompts.ask_reason(ctx, outcome.filing, outcome.decision)
+    ctx.reply(f"approval/{outcome.code}", outcome=outcome, filing=outcome.filing,
+              form=kind_of(outcome.filing).form if outcome.filing else None)
 
 
 def parse_reference(ctx, word: str):
@@ -67,8 +73,7 @@ def on_text_reject(ctx) -> None:
 
 def on_text_named(ctx) -> None:
     """合格 / 不合格 / 整改 <编号> [要求]: a 年检 outcome by name."""
-    text_decision(ctx, named={"合格": "pass", "不合格": "fail", "整改": "fix", "限期整改": "fix"}[
-        ctx.text.split()[0]])
+    text_decision(ctx, named=NAMED_CHOICES[ctx.text.split()[0]])
 
 
 def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
@@ -79,10 +84,10 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
         ctx.reply("approval/which_filing", word=word)
         return
     filing = ctx.session.get(Filing, filing_id)
-    if filing is None:
-        ctx.reply("approval/not_found")
+    if filing is None or not can_see_filing(viewer(ctx.session, ctx.userid), filing):
+        ctx.reply("approval/not_found")  # outside one's scope a filing does not exist
         return
-    if filing.status == "ordered":
+    if filing.status == FilingStatus.ORDERED:
         ctx.reply("approval/ordered_case", filing=filing)
         return
     stage = stage_of(filing)
@@ -90,29 +95,17 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
         already = ctx.session.scalar(select(Decision.id)
                                      .where(Decision.filing_id == filing.id).limit(1))
         if stage is None or already:
-            return reply(ctx, d.lost_race(ctx, filing))
+            return reply(ctx, d.lost_race(ctx.uow, filing))
     if named:
-        choice = next((c for c in stage.choices if c.key == named), None)
+        choice = stage.choice(named)
         if choice is None:
             ctx.reply("approval/wrong_words", filing=filing, stage=stage)
             return
     elif positive:
         choice = stage.choices[0]
     else:  # the first refusing choice: 驳回, 退回, or for a 年检 the gentler 限期整改
-        choice = next((c for c in stage.choices if c.asks_reason), stage.choices[-1])
-    outcome = d.decide(ctx, filing.id, stage.name, choice.key, reason=rest or None)
-    if outcome.decided and rest and choice.asks_reason:
-        ctx.send(sorted({filing.submitter} | ({*department_heads(ctx.session, filing.department_id)}
-                                              if choice.key in ("fix", "fail") else set())),
-                 "approval/reason", filing=filing, reason=rest,
-                 decision=outcome_decision(ctx, filing),
-                 decider=ctx.user.name, form=FORMS[filing.kind])
-    reply(ctx, outcome)
-
-
-def outcome_decision(ctx, filing):
-    return ctx.session.scalar(select(Decision).where(Decision.filing_id == filing.id)
-                              .order_by(Decision.id.desc()).limit(1))
+        choice = next((c for c in stage.choices if c.refuses), stage.choices[-1])
+    reply(ctx, d.decide(ctx.uow, filing.id, stage.name, choice.key, reason=rest or None))
 
 
 def on_withdraw(ctx) -> None:
@@ -121,75 +114,17 @@ def on_withdraw(ctx) -> None:
     if not filing_id:
         ctx.reply("approval/which_filing", word="撤回")
         return
-    filing = ctx.session.get(Filing, filing_id)
-    if filing is None or filing.submitter != ctx.userid:
-        ctx.reply("approval/not_yours", filing_id=filing_id)
-        return
-    decided = ctx.session.scalar(select(Decision.id)
-                                 .where(Decision.filing_id == filing.id).limit(1))
-    stage = stage_of(filing)
-    if decided or stage is None or filing.kind == "report":
-        ctx.reply("approval/cannot_withdraw", filing=filing)
-        return
-    won = ctx.session.execute(
-        update(Filing).where(Filing.id == filing.id, Filing.version == filing.version,
-                             Filing.status == filing.status)
-        .values(status="withdrawn", version=Filing.version + 1, updated_at=ctx.clock.now())
-        .execution_options(synchronize_session=False)).rowcount == 1
-    if not won:
-        ctx.reply("approval/cannot_withdraw", filing=filing)
-        return
-    ctx.session.add(AuditLog(at=ctx.clock.now(), actor=ctx.userid, action="withdraw",
-                             filing_id=filing.id, account_id=filing.account_id,
-                             before={"status": filing.status}, after={"status": "withdrawn"}))
-    close_cards(ctx, filing, stage.name, "已撤回")
-    ctx.reply("approval/withdrawn", filing=filing, form=FORMS[filing.kind])
+    code, filing = d.withdraw(ctx.uow, filing_id)
+    ctx.reply(f"approval/{code}", filing=filing, filing_id=filing_id,
+              form=kind_of(filing).form if filing else None)
 
 
 def on_todo(ctx) -> None:
     """待办: what waits for this user's decision, with fresh cards (old ones may be stale)."""
-    waiting = [f for f in ctx.session.scalars(select(Filing).where(Filing.status.in_(
-        ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")))
-        .order_by(Filing.id))
-        if ctx.userid in approvers(ctx.session, f, stage_of(f))]
+    waiting = [filing for filing, _stage in waiting_for(ctx.session, ctx.userid)]
     for filing in waiting[:TODO_CARDS]:
-        send_card(ctx, filing, stage_of(filing), [ctx.userid])
-    ctx.reply("approval/todo", waiting=waiting, shown=min(len(waiting), TODO_CARDS), forms=FORMS,
-              names={u.userid: u.name for u in ctx.session.scalars(
-                  select(User).where(User.userid.in_([f.submitter for f in waiting])))})
+        ctx.uow.send_card(filing, stage_of(filing), [ctx.userid])
+    ctx.reply("approval/todo", waiting=waiting, shown=min(len(waiting), TODO_CARDS),
+              forms={f.kind: kind_of(f).form for f in waiting},
+              names=names_of(ctx.session, [f.submitter for f in waiting]))
 
-
-def can_see(ctx, filing) -> bool:
-    """Submitter, members of its department, and the office, publicity and tech roles."""
-    from bot.directory import departments_of
-
-    if filing.submitter == ctx.userid or any(
-            has_role(ctx.session, ctx.userid, role) for role in ("office", "publicity", "tech")):
-        return True
-    return filing.department_id in [dep.id for dep in departments_of(ctx.session, ctx.userid)]
-
-
-def can_see_account(ctx, account) -> bool:
-    """The account's department, and the office, publicity and tech roles."""
-    from bot.directory import departments_of
-
-    if any(has_role(ctx.session, ctx.userid, role) for role in ("office", "publicity", "tech")):
-        return True
-    return account.department_id in [dep.id for dep in departments_of(ctx.session, ctx.userid)]
-
-
-def history(ctx, filing_id: int) -> None:
-    """查询 <编号>: a filing, its decisions and its audit trail."""
-    filing = ctx.session.get(Filing, filing_id)
-    if filing is None or not can_see(ctx, filing):
-        ctx.reply("approval/not_found")
-        return
-    entries = ctx.session.scalars(select(AuditLog).where(AuditLog.filing_id == filing.id)
-                                  .order_by(AuditLog.id)).all()
-    names = {u.userid: u.name for u in ctx.session.scalars(
-        select(User).where(User.userid.in_({e.actor for e in entries})))}
-    decisions = {dec.id: dec for dec in ctx.session.scalars(
-        select(Decision).where(Decision.filing_id == filing.id))}
-    ctx.reply("approval/history", filing=filing, form=FORMS[filing.kind], entries=entries,
-              names=names, reasons=[dec for dec in decisions.values() if dec.reason],
-              delta=timedelta(hours=8))  # audit times are UTC; the school reads Beijing time

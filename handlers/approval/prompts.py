@@ -6,22 +6,21 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.db import claim_row
-from bot.roles import department_heads
+from bot.render import render_text
 from bot.router import first_word
-from handlers.forms import validators as v
-from handlers.forms.catalog import FORMS, form_for_command
-from models import Account, AuditLog, Decision, Filing, KeyValue
+from bot.sql import claim_row
+from models import QUESTION_PREFIX, Decision, Filing, KeyValue
+from workflow.build import record_build_id
+from workflow.decide import tell_reason
+from workflow.forms import validators as v
+from workflow.kinds import form_for_command, kind_of
 
 SKIP = ("跳过", "skip", "无", "取消")
 PROMPT_LIFE = timedelta(minutes=30)  # an unanswered question lapses, like an idle form
 
 
-PROMPT_PREFIX = "await:"
-
-
 def key(userid: str) -> str:
-    return PROMPT_PREFIX + userid
+    return QUESTION_PREFIX + userid
 
 
 def ask_reason(ctx, filing, decision) -> None:
@@ -35,19 +34,16 @@ def ask_reason(ctx, filing, decision) -> None:
         if question["kind"] == "reason" and old is not None:
             ctx.send([old.submitter], "approval/reason", filing=old, reason="",
                      decision=ctx.session.get(Decision, question["decision"]),
-                     decider=ctx.user.name, form=FORMS[old.kind])
+                     decider=ctx.user.name, form=kind_of(old).form)
     remember(ctx, {"kind": "reason", "decision": decision.id, "filing": filing.id})
-    ctx.postscripts.append(ctx_text("approval/ask_reason", filing=filing, outcome=decision.outcome))
+    ctx.postscripts.append(render_text("approval/ask_reason", filing=filing,
+                                       outcome=decision.outcome))
 
 
 def ask_build_id(ctx, filing, decision) -> None:
+    """After 已开通: ask tech for the new account's ID."""
     remember(ctx, {"kind": "build_id", "decision": decision.id, "filing": filing.id})
-    ctx.postscripts.append(ctx_text("approval/ask_build_id", filing=filing))
-
-
-def ctx_text(template: str, **context) -> str:
-    from bot.render import render_text
-    return render_text(template, **context)
+    ctx.postscripts.append(render_text("approval/ask_build_id", filing=filing))
 
 
 def remember(ctx, value: dict) -> None:
@@ -76,36 +72,18 @@ def answer(ctx, router) -> bool:
         return False  # a form has the focus, or a command: the question stays open
     question = json.loads(row.value)
     filing = ctx.session.get(Filing, question["filing"])
-    decision = ctx.session.get(Decision, question["decision"])
     if question["kind"] == "build_id":
-        return take_build_id(ctx, row, filing, decision)
+        try:
+            account = record_build_id(ctx.uow, filing.id, ctx.text)
+        except v.Invalid as exc:
+            ctx.reply("approval/build_id_invalid", message=exc.message)
+            return True
+        ctx.session.delete(row)
+        ctx.reply("approval/build_recorded", account=account)
+        return True
     text = ctx.text.strip()
     reason = "" if text.lower() in SKIP else text[:500]
-    decision.reason = reason
     ctx.session.delete(row)
-    recipients = [filing.submitter]
-    if decision.outcome in ("fix", "fail"):
-        recipients += department_heads(ctx.session, filing.department_id)
-    ctx.send(sorted(set(recipients) - {ctx.userid}), "approval/reason", filing=filing,
-             decision=decision, reason=reason, decider=ctx.user.name, form=FORMS[filing.kind])
+    tell_reason(ctx.uow, filing, ctx.session.get(Decision, question["decision"]), reason)
     ctx.reply("approval/reason_sent", reason=reason)
-    return True
-
-
-def take_build_id(ctx, row, filing, decision) -> bool:
-    """已开通: the tech user gives the new account's ID; the account becomes active."""
-    account = ctx.session.get(Account, filing.account_id)
-    try:
-        external_id = v.account_id(ctx.text, account.platform)
-    except v.Invalid as exc:
-        ctx.reply("raw", text=exc.message + "\n请再发送新账号的ID：")
-        return True
-    ctx.session.add(AuditLog(at=ctx.clock.now(), actor=ctx.userid, action="account:built",
-                             filing_id=filing.id, account_id=account.id,
-                             before={"status": account.status},
-                             after={"status": "active", "external_id": external_id}))
-    account.external_id, account.status, account.updated_at = external_id, "active", ctx.clock.now()
-    ctx.session.delete(row)
-    ctx.send([filing.submitter], "approval/built", account=account, filing=filing)
-    ctx.reply("approval/build_recorded", account=account)
     return True

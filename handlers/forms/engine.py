@@ -9,7 +9,8 @@ States of a Conversation row (`step`):
 A form idle for 30 minutes expires; the next message says so.
 
 Layout: this module routes messages and starts forms; a Step (steps.py, with its edits.py and
-prompts.py mixins) does one message's work; state.py holds the reserved words and `remember`.
+prompts.py mixins) does one message's work; state.py holds the dialogue state (Dialogue), the
+reserved words and `update`.
 """
 
 from __future__ import annotations
@@ -18,15 +19,24 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.directory import departments_of
 from bot.render import render_text
 from bot.router import first_word
-from handlers.forms.catalog import FORMS, form_for_command
 from handlers.forms.oneshot import blank_template, parse_lines
-from handlers.forms.spec import FormSpec
-from handlers.forms.state import CANCEL, FORM_WORDS, remember
+from handlers.forms.state import (
+    CANCEL,
+    DEPARTMENT,
+    FORM_WORDS,
+    NO,
+    YES,
+    Dialogue,
+    hint,
+    update,
+)
 from handlers.forms.steps import Step
-from models import Conversation
+from models import Account, Conversation, Membership
+from workflow.forms.spec import FormSpec
+from workflow.kinds import FORMS, form_for_command
+from workflow.roles import departments_of
 
 IDLE_LIMIT = timedelta(minutes=30)
 
@@ -39,8 +49,6 @@ def register(router) -> None:
 def start_annual_from_card(ctx) -> None:
     """A tap on a reminder card's account button: the 年检 form for that account, in the
     account's department (no department question), saying which account and year it is."""
-    from models import Account, Membership
-
     account_id = (ctx.message.key or "").split(":", 1)[-1]
     account = ctx.session.get(Account, int(account_id)) if account_id.isdigit() else None
     member = account is not None and ctx.session.get(Membership,
@@ -90,12 +98,31 @@ def intercept(ctx, router) -> bool:
         Step(ctx, conv).merge(text)  # the same form again, e.g. a corrected one-shot
         return True
     if form is not None:
-        remember(conv, step="abandon", _pending=text,
-                 _resume=conv.step if conv.step != "abandon" else conv.answers.get("_resume"))
+        update(conv, step="abandon", pending=text,
+               resume=conv.step if conv.step != "abandon" else Dialogue.of(conv).resume)
         ctx.reply("forms/abandon", current=FORMS[conv.kind].title, new=form.title)
+        return True
+    if conv.step == "abandon":
+        abandon_or_resume(ctx, conv, text)
         return True
     Step(ctx, conv).handle(text)
     return True
+
+
+def abandon_or_resume(ctx, conv: Conversation, text: str) -> None:
+    """A new form's command came mid-form: 是 starts it (the old form is dropped), 否 resumes."""
+    pending, resume = Dialogue.of(conv).pending, Dialogue.of(conv).resume
+    conv.updated_at = ctx.clock.now()
+    if text.lower() in YES:
+        ctx.session.delete(conv)
+        ctx.session.flush()
+        start(ctx, form_for_command(first_word(pending)), pending)
+    elif text.lower() in NO:
+        update(conv, step=resume)
+        Step(ctx, conv).repeat()
+    else:
+        ctx.reply("forms/abandon", current=FORMS[conv.kind].title,
+                  new=form_for_command(first_word(pending)).title)
 
 
 def load(ctx) -> Conversation | None:
@@ -126,11 +153,11 @@ def start(ctx, form: FormSpec, text: str, department_id: int | None = None,
     step = Step(ctx, conv)
     raw, unknown, stray = parse_lines(form, lines[1:] + ([rest] if rest else []))
     oneshot = bool(raw or unknown) and not guided
-    remember(conv, _raw=raw, _oneshot=oneshot, _skipped=[], _history=[])
+    update(conv, raw=raw, oneshot=oneshot)
     if unknown or stray:
         step.notes.append(("unknown_labels", {"labels": unknown, "stray": stray[:3], "form": form}))
     if department_id is not None:
-        remember(conv, _dept=department_id)
+        update(conv, department_id=department_id)
     elif form.per_department:
         departments = departments_of(ctx.session, ctx.userid)
         if not departments:
@@ -139,8 +166,8 @@ def start(ctx, form: FormSpec, text: str, department_id: int | None = None,
             return
         if len(departments) > 1:
             options = [(d.name, d.id) for d in departments]
-            remember(conv, step="department", _choice={"for": "_dept", "options": options})
-            step.ask_choice("您在多个部门，请问为哪个部门填报？回复序号：", options)
+            update(conv, step="department", choice={"for": DEPARTMENT, "options": options})
+            step.ask_choice(hint("which_department"), options)
             return
-        remember(conv, _dept=departments[0].id)
+        update(conv, department_id=departments[0].id)
     step.advance()

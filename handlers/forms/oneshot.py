@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.forms.spec import FormSpec
+from workflow.forms.spec import FormSpec
 
 LINE = re.compile(r"^\s*([^:：]{1,16}?)\s*[:：]\s*(.*?)\s*$")
 OPTIONAL_MARK = "（选填）"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.forms import accounts
-from handlers.forms import answers as a
-from handlers.forms import validators as v
+from handlers.forms.state import hint
+from workflow.forms import accounts
+from workflow.forms import answers as a
+from workflow.forms import validators as v
 
 
 class Prompts:
@@ -50,6 +51,6 @@ class Prompts:
         if step == "confirm":
             return self.summary(error=error)
         if step in ("department", "choose"):
-            choice = self.answers.get("_choice") or {}
-            return self.ask_choice("请回复序号选择：", choice.get("options", []))
+            choice = self.dialogue.choice or {}
+            return self.ask_choice(hint("pick"), choice.get("options", []))
         self.ask(step, error=error)

@@ -5,13 +5,22 @@ Its edits (返回, 修改, 确认, abandoning) are in edits.py; what the user se
 from __future__ import annotations
 
 from bot.router import first_word
-from handlers.forms import answers as a
-from handlers.forms import validators as v
-from handlers.forms.catalog import FORMS
 from handlers.forms.edits import Edits
 from handlers.forms.prompts import Prompts
-from handlers.forms.state import BACK, EDIT, SKIP, remember
+from handlers.forms.state import (
+    BACK,
+    DEPARTMENT,
+    EDIT,
+    SKIP,
+    Dialogue,
+    hint,
+    set_answer,
+    update,
+)
 from models import Conversation
+from workflow.forms import answers as a
+from workflow.forms import validators as v
+from workflow.kinds import FORMS
 
 
 class Step(Edits, Prompts):
@@ -27,17 +36,19 @@ class Step(Edits, Prompts):
     def answers(self) -> dict:
         return self.conv.answers
 
+    @property
+    def dialogue(self) -> Dialogue:
+        return Dialogue.of(self.conv)
+
     def fc(self) -> a.FormContext:
-        values = {k: val for k, val in self.answers.items() if not k.startswith("_")}
+        values = dict(self.answers)
         return a.FormContext(session=self.ctx.session, userid=self.ctx.userid,
-                             department_id=self.answers.get("_dept"),
+                             department_id=self.dialogue.department_id,
                              today=self.ctx.clock.local_now().date(), answers=values)
 
     # --- dispatch on the current step ----------------------------------------------------
     def handle(self, text: str) -> None:
         step = self.conv.step
-        if step == "abandon":
-            return self.on_abandon(text)
         if text.lower() in BACK:
             return self.back()
         if first_word(text) in EDIT and step not in ("department", "choose"):
@@ -50,66 +61,65 @@ class Step(Edits, Prompts):
 
     def on_answer(self, field, text: str) -> None:
         if text.lower() in SKIP and not field.optional:
-            return self.ask(field.name, error=f"“{field.label}”是必填项，不能跳过。")
+            return self.ask(field.name, error=hint("required", label=field.label))
         if text.lower() in SKIP + ("无",) and field.optional:
-            remember(self.conv, _skipped=[*self.answers.get("_skipped", []), field.name],
-                     _history=[*self.answers.get("_history", []), field.name])
+            update(self.conv, skipped=[*self.dialogue.skipped, field.name],
+                   history=[*self.dialogue.history, field.name])
             return self.advance()
         try:
             value = a.read(field, text, self.form, self.fc())
         except v.Invalid as exc:
             return self.ask(field.name, error=exc.message)
         except a.NeedsChoice as choice:
-            remember(self.conv, step="choose",
-                     _choice={"for": field.name, "options": choice.options})
+            update(self.conv, step="choose", choice={"for": field.name, "options": choice.options})
             return self.ask_choice(choice.prompt, choice.options)
         self.store(field.name, value)
         self.advance()
 
     def on_choice(self, text: str) -> None:
-        choice = self.answers.get("_choice") or {}
+        choice = self.dialogue.choice or {}
         options = choice.get("options", [])
         if not (text.isdigit() and 1 <= int(text) <= len(options)):
-            return self.ask_choice("请回复列表中的序号（或发送“取消”）：", options)
+            return self.ask_choice(hint("pick_listed"), options)
         value = options[int(text) - 1][1]
         target = choice["for"]
-        remember(self.conv, _choice=None)
-        if target == "_dept":
-            remember(self.conv, _dept=value)
+        update(self.conv, choice=None)
+        if target == DEPARTMENT:
+            update(self.conv, department_id=value)
         else:
             self.store(target, value)
         self.advance()
 
     # --- moving on -------------------------------------------------------------------------
     def store(self, name: str, value) -> None:
-        history = [n for n in self.answers.get("_history", []) if n != name] + [name]
-        remember(self.conv, **{name: value}, _history=history)
+        set_answer(self.conv, name, value)
+        update(self.conv, history=[n for n in self.dialogue.history if n != name] + [name])
 
     def advance(self) -> None:
         """Read pending one-shot values, then ask the next question or show the summary."""
-        if self.answers.get("_edit"):
-            remember(self.conv, _edit=False)
+        if self.dialogue.editing:
+            update(self.conv, editing=False)
             return self.summary()
-        raw = dict(self.answers.get("_raw", {}))
+        raw = dict(self.dialogue.raw)
         for field in self.form.fields:
             if field.name not in raw:
                 continue
             text = raw.pop(field.name)
-            remember(self.conv, _raw=raw)
+            update(self.conv, raw=raw)
             try:
                 self.store(field.name, a.read(field, text, self.form, self.fc()))
             except v.Invalid as exc:
                 self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
-                remember(self.conv, _failed=[*self.answers.get("_failed", []), field.name])
+                update(self.conv, failed=[*self.dialogue.failed, field.name])
             except a.NeedsChoice as choice:
-                remember(self.conv, step="choose",
-                         _choice={"for": field.name, "options": choice.options})
+                update(self.conv, step="choose",
+                       choice={"for": field.name, "options": choice.options})
                 return self.ask_choice(choice.prompt, choice.options)
-        if self.answers.get("_oneshot"):
+        if self.dialogue.oneshot:
             self.fill_defaults()
             pending = self.form.missing(self.answers)
         else:
-            pending = self.form.unasked(self.answers, self.answers.get("_skipped", []))
+            pending = self.form.unasked(self.answers, self.dialogue.skipped)
         if pending:
             self.conv.step = pending[0].name
             return self.ask(pending[0].name)
@@ -117,7 +127,7 @@ class Step(Edits, Prompts):
 
     def fill_defaults(self) -> None:
         """One-shot forms: 负责人, 管理员 and 年度 take their defaults, checked like answers."""
-        failed = self.answers.get("_failed", [])
+        failed = self.dialogue.failed
         for field in self.form.fields:
             if field.name in self.answers or field.name not in ("leader", "admins", "year") \
                     or field.name in failed:  # the user gave a bad value: ask, don't guess

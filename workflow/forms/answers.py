@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 
-from bot.roles import department_heads
-from handlers.forms import accounts, people
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import Field, FormSpec
 from models import User
+from workflow.forms import accounts, people
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import Field, FormSpec
+from workflow.roles import department_heads
 
 __all__ = ["FormContext", "NeedsChoice", "default_value", "read", "show"]
 
@@ -22,7 +22,9 @@ MONTH = re.compile(r"^(\d{4})\s*(?:[-./年]\s*(\d{1,2})\s*(?:月)?)?"
 
 def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     """The value of `field` from the user's `text`; raises v.Invalid or NeedsChoice."""
-    text = text.strip()
+    text = v.visible(text).strip()
+    if not field.multiline and field.kind != "person":  # several people may take a line each
+        v.one_line(text, label=field.label)
     if v.looks_like_password(text):
         raise v.password_refused()
     if text == "默认" and field.kind == "year":
@@ -37,7 +39,7 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
         if len(value) > field.max_len:
             raise v.Invalid("too_long", label=field.label, max_len=field.max_len)
         if form.kind == "register":
-            accounts.check_not_registered(fc, fc.answers.get("platform", "QT"), value)
+            accounts.check_not_registered(fc.session, fc.answers.get("platform", "QT"), value)
         return value
     if kind == "url":
         return v.url(text)

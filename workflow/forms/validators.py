@@ -89,6 +89,23 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+# Zero-width and bidirectional controls: invisible, yet they make "@xd\u200bnet" differ from
+# "@xdnet" and can reorder what a reader sees; removed from every answer.
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """`text` without zero-width and bidi control characters."""
+    return _INVISIBLE_RE.sub("", text)
+
+
+def one_line(text: str, *, label: str) -> str:
+    """Names and IDs are one line: a line break is refused."""
+    if "\n" in text.strip() or "\r" in text.strip():
+        raise Invalid("one_line", label=label)
+    return text
+
+
 def platform(text: str) -> str:
     """Platform code from a number 1-10, a name or common alias, or a code (any case)."""
     key = _SPACE_RE.sub("", _fold(text)).casefold()

@@ -7,12 +7,13 @@ import re
 
 from sqlalchemy import select
 
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import Field
+from bot.render import render_text
 from models import Department, Membership, User
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import Field
 
-SEPARATORS = re.compile(r"[、，,;；]+")
+SEPARATORS = re.compile(r"[、，,;；\n]+")
 
 
 def read_people(field: Field, text: str, fc: FormContext):
@@ -61,7 +62,8 @@ def read_person(text: str, fc: FormContext) -> dict:
     if len(matches) > 1:
         options = [(f"{u.name}（{describe_member(session, u.userid)}）", person(u, phone))
                    for u in matches]
-        raise NeedsChoice(f"通讯录中有 {len(matches)} 位“{name}”，请回复序号选择：", options)
+        raise NeedsChoice(render_text("forms/hint", code="several_people", count=len(matches),
+                                      person=name), options)
     if not phone:
         raise v.Invalid("outsider_phone", value=name[:20])
     return {"userid": None, "name": v.text(name, label="姓名", max_len=20), "phone": phone}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select
 from sqlmodel import Session
 
-from models import ALL_DEPARTMENTS, ROLES, Membership, RoleGrant, User
+from models import ALL_DEPARTMENTS, ROLES, Department, Membership, RoleGrant, User
 
 GRANTABLE = tuple(r for r in ROLES if r != "staff")  # every directory member is staff
 
@@ -78,3 +78,23 @@ def department_heads(session: Session, department_id: int) -> list[str]:
     granted = set(session.scalars(select(RoleGrant.userid).where(
         RoleGrant.role == "dept_head", RoleGrant.department_id == department_id)))
     return sorted(leaders | granted)
+
+
+def role_names(session: Session, userid: str) -> tuple[set[str], list[int]]:
+    """The roles `userid` holds (dept_head when granted or a WeCom leader) and the departments
+    they head."""
+    grants = session.execute(select(RoleGrant.role, RoleGrant.department_id)
+                             .where(RoleGrant.userid == userid)).all()
+    led = list(session.scalars(select(Membership.department_id).where(
+        Membership.userid == userid, Membership.is_leader.is_(True))))
+    headed = led + [dept for role, dept in grants if role == "dept_head"]
+    roles = {role for role, _ in grants} | ({"dept_head"} if headed else set())
+    return roles, list(dict.fromkeys(headed))
+
+
+def departments_of(session: Session, userid: str) -> list[Department]:
+    """The departments `userid` belongs to, in directory order."""
+    return list(session.scalars(
+        select(Department).join(Membership, Membership.department_id == Department.id)
+        .where(Membership.userid == userid).order_by(Department.sort_order, Department.id)
+    ))

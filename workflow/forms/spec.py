@@ -20,6 +20,7 @@ class Field:
     optional: bool = False
     max_len: int = 100
     on_card: bool = True  # shown as a key/value row on approval cards
+    multiline: bool = False  # free text that may run over several lines (理由, 说明 …)
 
 
 @dataclass(frozen=True)

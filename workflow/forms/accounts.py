@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from handlers.forms import validators as v
-from handlers.forms.context import FormContext, NeedsChoice
-from handlers.forms.spec import FormSpec
-from models import Account, Filing
+from bot.render import render_text
+from models import Account, AccountStatus, Filing, FilingStatus
+from workflow.forms import validators as v
+from workflow.forms.context import FormContext, NeedsChoice
+from workflow.forms.spec import FormSpec
 
-OPEN_STATUSES = ("awaiting_dept", "awaiting_office", "awaiting_tech", "awaiting_build")
+OPEN_STATUSES = FilingStatus.waiting_ones()
+CHANGEABLE = (AccountStatus.ACTIVE, AccountStatus.ORDERED_CLOSED)  # may be changed or closed
 
 
 def department_accounts(fc: FormContext) -> list[Account]:
     """The department's accounts that can still be changed, reviewed or closed."""
     return list(fc.session.scalars(
         select(Account).where(Account.department_id == fc.department_id,
-                              Account.status.in_(("active", "ordered_closed")))
+                              Account.status.in_(CHANGEABLE))
         .order_by(Account.id)))
 
 
@@ -37,7 +39,7 @@ def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
             named = ([a for a in accounts if a.name == text]
                      or [a for a in accounts if text in a.name])
             if len(named) > 1:
-                raise NeedsChoice("有多个账号符合，请回复序号选择：",
+                raise NeedsChoice(render_text("forms/hint", code="several_accounts"),
                                   [(describe_account(a), account_value(a)) for a in named])
             chosen = named[0] if named else None
     if chosen is None:
@@ -82,17 +84,21 @@ def account_start_year(fc: FormContext) -> int | None:
 
 
 # --- duplicates ---------------------------------------------------------------------------
-def check_not_registered(fc: FormContext, platform: str, external_id: str) -> None:
-    """登记 of an account already in the registry, or already waiting, is refused
-    with its number."""
-    account = fc.session.scalar(select(Account).where(
+def check_not_registered(session, platform: str, external_id: str,
+                         excluding: int | None = None, pending: bool = True) -> None:
+    """登记 of an account already in the registry, or (`pending`) already waiting, is refused
+    with its number (`excluding`: the filing being checked itself)."""
+    account = session.scalar(select(Account).where(
         Account.platform == platform, Account.external_id == external_id,
-        Account.status != "closed"))
+        Account.status != AccountStatus.CLOSED))
     if account is not None:
         raise v.Invalid("duplicate_account", name=account.name,
                         number=account.filing_no or "待编号")
-    for filing in fc.session.scalars(select(Filing).where(
-            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES))):
+    if not pending:
+        return
+    for filing in session.scalars(select(Filing).where(
+            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES),
+            Filing.id != (excluding or 0))):
         if (filing.fields.get("platform") == platform
                 and filing.fields.get("external_id") == external_id):
             raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),
@@ -106,6 +112,7 @@ def check_no_annual(fc: FormContext, year: int) -> None:
         return
     for filing in fc.session.scalars(select(Filing).where(
             Filing.kind == "annual", Filing.account_id == chosen["id"],
-            Filing.status.in_(OPEN_STATUSES + ("approved", "done")))):  # not returned/rejected
+            Filing.status.in_(OPEN_STATUSES + (FilingStatus.APPROVED, FilingStatus.DONE)))):
+        # returned, rejected or withdrawn ones may be filed again
         if filing.fields.get("year") == year:
             raise v.Invalid("duplicate_annual", year=year, number=f"#{filing.id}")

@@ -1,0 +1,100 @@
+"""How the workflow's effects reach people on WeCom: texts and decision cards queued in the
+outbox, in the unit of work's transaction (implements workflow.uow.Notifier)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from bot import outbox
+from bot.render import render_card, render_text
+from models import Card, Department, OutboxMessage, User
+from workflow.forms.answers import show
+from workflow.kinds import kind_of
+from workflow.uow import SYSTEM, Actor, UnitOfWork
+
+RESPONSE_CODE_LIFE = timedelta(hours=72)  # single use, 72 h (doc 94888)
+CARD_ROWS = 6  # horizontal_content_list holds at most 6 items (doc 90236)
+
+
+class OutboxNotifier:
+    """Texts rendered from templates/messages, cards from templates/cards, into the outbox."""
+
+    def tell(self, session, userids, template, *, now, automatic=False, dedup_key=None,
+             **context) -> None:
+        """Queue a text message to `userids` (delivered by the outbox dispatcher)."""
+        outbox.enqueue_text(session, userids, render_text(template, **context),
+                            automatic=automatic, dedup_key=dedup_key, now=now)
+
+    def send_card(self, session, filing, stage, recipients, *, now) -> Card:
+        """Queue one button card for `recipients` and remember its task_id."""
+        task_id = f"f{filing.id}-{stage.name}-{secrets.token_hex(6)}"  # [0-9A-Za-z_-@], ≤ 128 B
+        card = render_card("decision", **card_context(session, filing, stage, task_id))
+        row = Card(task_id=task_id, filing_id=filing.id, stage=stage.name, recipients=recipients,
+                   created_at=now)
+        session.add(row)
+        outbox.enqueue_card(session, recipients, card, now=now)
+        return row
+
+    def close_cards(self, session, filing, stage_name, closed_text, *, now, tapped=None,
+                    click_code=None) -> None:
+        """Grey out every card of the stage for all its recipients (update_template_card, atall).
+
+        The tapped card is updated with the click's fresh response code; other cards with the
+        code their send returned, while it is unused and younger than 72 h. A card still
+        waiting in the outbox is not sent at all."""
+        cards = session.scalars(select(Card).where(
+            Card.filing_id == filing.id, Card.stage == stage_name,
+            Card.closed_text.is_(None))).all()
+        for card in cards:
+            card.closed_text = closed_text
+            code = click_code if card.task_id == tapped else None
+            if code is None and card.response_code and card.response_code_at \
+                    and now - card.response_code_at < RESPONSE_CODE_LIFE:
+                code = card.response_code
+            if code:
+                outbox.enqueue_card_update(session, code, now=now, replace_name=closed_text,
+                                           task_id=card.task_id, dedup_key=f"close:{card.task_id}")
+            card.response_code = None  # used, or no longer usable
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.card_task_id == card.task_id,
+                                            OutboxMessage.kind == "send",
+                                            OutboxMessage.status == "pending")
+                .values(status="dead", last_error="superseded: decided before delivery"))
+
+
+def card_context(session, filing, stage, task_id: str) -> dict:
+    """What the decision card shows: the form's first fields, who filed it, from where."""
+    form = kind_of(filing).form
+    rows = [(f.label, clip(show(f, filing.fields[f.name]), 30)) for f in form.fields
+            if f.on_card and filing.fields.get(f.name) not in (None, "", [])][:CARD_ROWS]
+    submitter = session.get(User, filing.submitter)
+    department = session.get(Department, filing.department_id) if filing.department_id else None
+    return {"filing": filing, "stage": stage, "form": form, "rows": rows, "task_id": task_id,
+            "submitter": submitter.name if submitter else filing.submitter,
+            "department": department.name if department else ""}
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def card_is_live(card, now) -> bool:
+    """Whether a sent card can still be updated (its response code is younger than 72 h)."""
+    return card is not None and card.response_code_at is not None \
+        and now - card.response_code_at < RESPONSE_CODE_LIFE
+
+
+def unit_of_work(app, *, actor: Actor = SYSTEM, as_of=None, session: Session | None = None
+                 ) -> UnitOfWork:
+    """A unit of work of `app` (jobs, CLI commands, web requests): its own session on the
+    app's engine, unless `session` is given (a callback's, joined to its connection)."""
+    return UnitOfWork(session or Session(app.extensions["filingbot.engine"]),
+                      settings=app.config["SETTINGS"], clock=app.extensions["filingbot.clock"],
+                      notifier=NOTIFIER, actor=actor, as_of=as_of)
+
+
+NOTIFIER = OutboxNotifier()

@@ -1,0 +1,227 @@
+"""Reading the registry, with the permissions of workflow.access built in. Each query returns
+plain data (dataclasses of rows and labels) that chat templates and web pages both render;
+`None` means "not there, or not for you" (a page answers 404, the chat "not found")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import String, cast, func, or_, select
+
+from models import (
+    Account,
+    AccountStatus,
+    AuditLog,
+    Decision,
+    Department,
+    Filing,
+    FilingStatus,
+    User,
+)
+from workflow.access import Viewer, account_clause, can_see_account, can_see_filing, filing_clause
+from workflow.forms.answers import show
+from workflow.kinds import Choice, Kind, Stage, kind_of, stage_named
+from workflow.routing import approvers
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing."""
+
+    items: list
+    total: int
+    page: int  # 1-based
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def names_of(session, userids) -> dict[str, str]:
+    """Display names of directory members (userid when unknown)."""
+    userids = {u for u in userids if u}
+    found = dict(session.execute(select(User.userid, User.name)
+                                 .where(User.userid.in_(userids))).all()) if userids else {}
+    return {u: found.get(u, u) for u in userids}
+
+
+# --- one filing -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DecisionRow:
+    stage: str  # the stage's title
+    choice: str  # what was decided (已批准, 限期整改 …)
+    decider: str  # name
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FilingDetail:
+    """A filing as its form defines it, its account, people, decisions and audit trail."""
+
+    filing: Filing
+    kind: Kind
+    rows: list[tuple[str, str]]  # (label, shown value) for every field of the form
+    account: Account | None
+    submitter: str  # name
+    department: str
+    decisions: list[DecisionRow]
+    entries: list[AuditLog]
+    names: dict[str, str]  # userid → name, for the audit entries
+    stage: Stage | None  # where it waits (None when nobody has to decide)
+    choices: tuple[Choice, ...] = ()  # what the viewer may decide now (empty: nothing)
+
+
+def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
+    """Everything about a filing the viewer may see (None when not found or not theirs)."""
+    filing = session.get(Filing, filing_id) if 0 < filing_id < 2**31 else None
+    if filing is None or not can_see_filing(v, filing):
+        return None
+    kind = kind_of(filing)
+    rows = [(f.label, show(f, filing.fields.get(f.name))) for f in kind.form.fields
+            if f.name in filing.fields or not f.optional]
+    decisions = session.scalars(select(Decision).where(Decision.filing_id == filing.id)
+                                .order_by(Decision.id)).all()
+    entries = session.scalars(select(AuditLog).where(AuditLog.filing_id == filing.id)
+                              .order_by(AuditLog.id)).all()
+    names = names_of(session, [filing.submitter, *(d.decider for d in decisions),
+                               *(e.actor for e in entries)])
+    department = session.get(Department, filing.department_id) if filing.department_id else None
+    stage = kind.stage_at(filing.status)
+    may_decide = stage is not None and v.userid in approvers(session, filing, stage)
+    return FilingDetail(
+        filing=filing, kind=kind, rows=rows,
+        account=session.get(Account, filing.account_id) if filing.account_id else None,
+        submitter=names[filing.submitter], department=department.name if department else "",
+        decisions=[decision_row(filing, d, names) for d in decisions], entries=list(entries),
+        names=names, stage=stage, choices=stage.choices if may_decide else ())
+
+
+def decision_row(filing: Filing, d: Decision, names: dict[str, str]) -> DecisionRow:
+    stage = stage_named(filing, d.stage)
+    choice = stage.choice(d.outcome) if stage else None
+    return DecisionRow(stage.title if stage else d.stage, choice.done_text if choice else d.outcome,
+                       names.get(d.decider, d.decider), d.reason, d.decided_at)
+
+
+# --- lists of filings -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class FilingFilters:
+    kind: str | None = None
+    statuses: tuple[FilingStatus, ...] = ()
+    department_id: int | None = None
+    account_id: int | None = None
+
+
+def visible_filings(session, v: Viewer, filters: FilingFilters = FilingFilters(), page: int = 1,
+                    size: int = PAGE_SIZE) -> Page:
+    """The filings the viewer may see, newest first, filtered and paged in SQL."""
+    query = select(Filing).where(filing_clause(v))
+    if filters.kind:
+        query = query.where(Filing.kind == filters.kind)
+    if filters.statuses:
+        query = query.where(Filing.status.in_(filters.statuses))
+    if filters.department_id is not None:
+        query = query.where(Filing.department_id == filters.department_id)
+    if filters.account_id is not None:
+        query = query.where(Filing.account_id == filters.account_id)
+    return paged(session, query, Filing.id.desc(), page, size)
+
+
+def waiting_for(session, userid: str) -> list[tuple[Filing, Stage]]:
+    """Filings waiting for `userid`'s decision, oldest first, with the stage they wait at."""
+    waiting = session.scalars(select(Filing).where(
+        Filing.status.in_(FilingStatus.waiting_ones())).order_by(Filing.id)).all()
+    found = []
+    for filing in waiting:
+        stage = kind_of(filing).stage_at(filing.status)
+        if stage is not None and userid in approvers(session, filing, stage):
+            found.append((filing, stage))
+    return found
+
+
+# --- the registry ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegistryFilters:
+    department_id: int | None = None
+    platform: str | None = None
+    status: AccountStatus | None = None
+    text: str = ""  # name, ID, 备案编号, or a person's name
+
+
+def registry(session, v: Viewer, filters: RegistryFilters = RegistryFilters(), page: int = 1,
+             size: int = PAGE_SIZE) -> Page:
+    """The accounts the viewer may see, by department then id, filtered and paged in SQL."""
+    query = select(Account).where(account_clause(v))
+    if filters.department_id is not None:
+        query = query.where(Account.department_id == filters.department_id)
+    if filters.platform:
+        query = query.where(Account.platform == filters.platform)
+    if filters.status:
+        query = query.where(Account.status == filters.status)
+    if filters.text:
+        like = f"%{filters.text}%"
+        # A person by name: their userids, as stored in the account's administrators.
+        people = session.scalars(select(User.userid).where(User.name == filters.text)).all()
+        admins = cast(Account.admin_userids, String)
+        query = query.where(or_(
+            Account.name.like(like), Account.external_id.like(like),
+            func.coalesce(Account.filing_no, "").like(like.upper()),
+            *(admins.like(f'%"{userid}"%') for userid in people)))
+    return paged(session, query, (Account.department_id, Account.id), page, size)
+
+
+def find_account(session, v: Viewer, reference: str) -> Account | None:
+    """An account by 备案编号 or exact name, if the viewer may see it."""
+    account = session.scalar(select(Account).where(
+        (Account.filing_no == reference.upper()) | (Account.name == reference)).limit(1))
+    return account if account is not None and can_see_account(v, account) else None
+
+
+@dataclass(frozen=True)
+class AccountHistory:
+    """An account, every filing that shaped it, and its audit trail."""
+
+    account: Account
+    department: str
+    filings: list[Filing]
+    entries: list[AuditLog]
+    names: dict[str, str]
+    people: list[dict] = field(default_factory=list)  # {"at", "leader", "admins"} over time
+
+
+def account_history(session, v: Viewer, account_id: int) -> AccountHistory | None:
+    """The account with its filings and the 负责人/管理员 it had over time (None: not visible)."""
+    account = session.get(Account, account_id) if 0 < account_id < 2**31 else None
+    if account is None or not can_see_account(v, account):
+        return None
+    entries = session.scalars(select(AuditLog).where(AuditLog.account_id == account.id)
+                              .order_by(AuditLog.id)).all()
+    filings = session.scalars(select(Filing).where(Filing.account_id == account.id)
+                              .order_by(Filing.id)).all()
+    department = session.get(Department, account.department_id)
+    people = []
+    for entry in entries:
+        if entry.action == "account:create":
+            creating = next((f for f in filings if f.id == entry.filing_id), None)
+            source = creating.fields if creating else account.details
+            people.append({"at": entry.at, "leader": source.get("leader"),
+                           "admins": source.get("admins")})
+        elif entry.action == "account:change":
+            people.append({"at": entry.at, "leader": entry.after.get("leader"),
+                           "admins": entry.after.get("admins")})
+    return AccountHistory(account, department.name if department else "", list(filings),
+                          list(entries), names_of(session, [e.actor for e in entries]), people)
+
+
+def paged(session, query, order, page: int, size: int) -> Page:
+    """Run `query` for one page, with the total count."""
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    order = order if isinstance(order, tuple) else (order,)
+    items = session.scalars(query.order_by(*order).offset((page - 1) * size).limit(size)).all()
+    return Page(list(items), total, page, size)

@@ -1,0 +1,31 @@
+"""Who decides at each stage, and getting a filing in front of them (SPEC §5.1-5.2)."""
+
+from __future__ import annotations
+
+from workflow.kinds import Stage, kind_of, stage_of
+from workflow.roles import department_heads, holders
+
+
+def approvers(session, filing, stage: Stage) -> list[str]:
+    """Userids entitled to decide `filing` at `stage`; never its submitter (SPEC §2)."""
+    if stage.deciders == "dept_heads":
+        userids = department_heads(session, filing.department_id)
+    else:
+        userids = holders(session, stage.deciders)
+    return [u for u in userids if u != filing.submitter]
+
+
+def route(uow, filing) -> None:
+    """Send the card of the filing's current stage; with nobody to send it to, say so."""
+    stage = stage_of(filing)
+    if stage is None:
+        return
+    recipients = approvers(uow.session, filing, stage)
+    if not recipients:
+        uow.tell([filing.submitter], "approval/no_approver", filing=filing, stage=stage)
+        admins = holders(uow.session, "admin")
+        if admins:
+            uow.tell(admins, "approval/admin_alert", filing=filing, stage=stage,
+                     form=kind_of(filing).form)
+        return
+    uow.send_card(filing, stage, recipients)

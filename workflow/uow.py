@@ -1,0 +1,94 @@
+"""One unit of work per entry point (a callback, a job, a CLI command, a web request): its
+session, who acts, the clock, and the effects it collects — messages to people, cards for a
+stage's deciders, card updates — written in the same transaction as the change that causes them
+(cosmicpython's unit of work; SPEC §7's transactional outbox).
+
+The workflow layer knows nothing of how a message reaches a person: `Notifier` is given by the
+composition root (bot.notify.OutboxNotifier renders templates and queues WeCom messages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlmodel import Session
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a member of the directory (userid and display name), or a job/CLI name."""
+
+    userid: str
+    name: str
+
+
+SYSTEM = Actor("system", "系统")
+
+
+class Notifier(Protocol):
+    """How effects reach people; every call writes rows in the unit of work's session."""
+
+    def tell(self, session: Session, userids: list[str], template: str, *, now, automatic: bool,
+             dedup_key: str | None, **context) -> None:
+        """Queue the text of `template` for `userids`."""
+
+    def send_card(self, session: Session, filing, stage, recipients: list[str], *, now):
+        """Queue the decision card of `stage` for `recipients`; return its Card row."""
+
+    def close_cards(self, session: Session, filing, stage_name: str, closed_text: str, *, now,
+                    tapped: str | None = None, click_code: str | None = None) -> None:
+        """Grey out every card of the stage for all its recipients."""
+
+
+class UnitOfWork:
+    """A transaction and the effects it collects. Rolled back unless committed.
+
+    Bound to an engine it owns its transaction (`commit`, `rollback`, `with uow:`); bound to a
+    callback's open connection it joins that transaction, which the callback pipeline commits
+    together with the inbound key (bot.wecom.inbound)."""
+
+    def __init__(self, session: Session, *, settings, clock, notifier: Notifier,
+                 actor: Actor = SYSTEM, as_of=None):
+        self.session = session
+        self.settings = settings
+        self.clock = clock  # timestamps of rows and messages
+        self.as_of = as_of or clock  # "now" for what is due (`reminders run --today`)
+        self.notifier = notifier
+        self.actor = actor
+        self.enqueued = 0  # messages and card updates queued: the dispatcher is woken after
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.rollback()  # whatever was not committed
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    # --- effects --------------------------------------------------------------------------
+    def tell(self, userids, template: str, *, automatic: bool = False,
+             dedup_key: str | None = None, **context) -> None:
+        """Queue a message to `userids`: the text of templates/messages/<template>.txt.j2."""
+        self.notifier.tell(self.session, list(userids), template, now=self.clock.now(),
+                           automatic=automatic, dedup_key=dedup_key, **context)
+        self.enqueued += 1
+
+    def send_card(self, filing, stage, recipients: list[str]):
+        """Queue the decision card of `stage` for `recipients`."""
+        card = self.notifier.send_card(self.session, filing, stage, recipients,
+                                       now=self.clock.now())
+        self.enqueued += 1
+        return card
+
+    def close_cards(self, filing, stage_name: str, closed_text: str, *, tapped=None,
+                    click_code=None) -> None:
+        """Grey out the stage's cards (the tapped one with the tap's fresh response code)."""
+        self.notifier.close_cards(self.session, filing, stage_name, closed_text,
+                                  now=self.clock.now(), tapped=tapped, click_code=click_code)
+        self.enqueued += 1
