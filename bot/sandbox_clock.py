@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from bot.clock import SHANGHAI, Clock
-from bot.db import claim_row, read_only
+from bot.db import read_only
+from bot.sql import claim_row
 from models import KeyValue, OutboxMessage, SendCount
 
 KEY = "sandbox:clock-offset"  # seconds between the sandbox's time and the real time

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import roles
 from bot.clock import SHANGHAI
 from bot.db import read_only
 from bot.wecom.emulator.directory import DEMO_DEPARTMENTS
+from workflow import roles
 
 DEFAULT_USERS = ("zhangsan", "liming", "wangwu")  # staff, their head, the office
 MAX_PHONES = 6
