@@ -61,8 +61,10 @@ _HANDLE_RE = re.compile(r"@?[^\s@]\S{0,63}")
 _URL_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 _PHONE_SEPARATORS_RE = re.compile(r"[\s-]+")
 _MOBILE_RE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
-_PAREN_AREA_RE = re.compile(r"^\((0\d{2,3})\)-?")
-_LANDLINE_RE = re.compile(r"(0\d{2,3})-?(\d{7,8})(?:(?:-|转)(\d{1,6}))?")
+_COUNTRY_RE = re.compile(r"^(?:\+|00)86[\s-]*")
+_TRUNK_RE = re.compile(r"^\(0\)[\s-]*")  # "+86 (0)29 …": the trunk 0, written in brackets
+_PAREN_AREA_RE = re.compile(r"^\((0\d{2,3})\)")
+_EXTENSION_RE = re.compile(r"^(.*?)转(\d{1,6})$")
 _YEAR_RE = re.compile(r"([1-9]\d{3})\s*年?")
 _COUNT_RE = re.compile(r"(\d+(?:\.\d+)?)(万|w|千|k|亿)?")
 _COUNT_GROUPED_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -159,24 +161,47 @@ def url(text: str) -> str:
 
 
 def phone(text: str) -> str:
-    """A mainland mobile (returned as 11 digits) or a landline with area code ('0xx-xxxxxxxx')."""
+    """A mainland mobile (returned as 11 digits) or a landline with area code ('0xx-xxxxxxxx',
+    '-ext' after it): 029-8888-1234, (029)88881234, +86 (0)29 8888 1234 → 029-88881234."""
     folded = _fold(text)
     compact = _PHONE_SEPARATORS_RE.sub("", folded)
     mobile = _MOBILE_RE.fullmatch(compact)
     if mobile:
         return mobile.group(1)
-    landline = _PAREN_AREA_RE.sub(r"\1-", _SPACE_RE.sub("", folded))
-    match = _LANDLINE_RE.fullmatch(landline)
-    if match:
-        area, number, ext = match.groups()
-        if "-" not in landline[: len(area) + 1]:
-            # No separator typed: 010 and 02x are the only three-digit area codes.
-            digits = area + number
-            split = 3 if digits.startswith(("010", "02")) else 4
-            area, number = digits[:split], digits[split:]
-        if 7 <= len(number) <= 8:
-            return f"{area}-{number}" + (f"-{ext}" if ext else "")
-    raise Invalid("phone", value=text.strip())
+    landline = _landline(folded)
+    if landline is None:
+        raise Invalid("phone", value=text.strip())
+    return landline
+
+
+def _landline(folded: str) -> str | None:
+    """'0xx-xxxxxxxx[-ext]' from a landline as people write it, or None."""
+    local = _COUNTRY_RE.sub("", folded)
+    international = local != folded
+    local = _TRUNK_RE.sub("0", local)
+    if international and not local.startswith("0"):  # +86 29 8888 1234: no trunk 0 written
+        local = "0" + local
+    local = _PAREN_AREA_RE.sub(r"\1-", local)
+    extension = None
+    if match := _EXTENSION_RE.fullmatch(local):
+        local, extension = match.groups()
+    groups = [g for g in _PHONE_SEPARATORS_RE.split(local) if g]
+    if not groups or not all(g.isdigit() for g in groups) or not groups[0].startswith("0"):
+        return None
+    if len(groups[0]) in (3, 4):
+        area, rest = groups[0], groups[1:]
+    else:  # area and number typed together: 010 and 02x are the only three-digit area codes
+        split = 3 if groups[0].startswith(("010", "02")) else 4
+        area, rest = groups[0][:split], [groups[0][split:], *groups[1:]]
+    number = ""
+    while rest and len(number) < 7:  # 8888-1234: the number written in two groups
+        number += rest.pop(0)
+    if not 7 <= len(number) <= 8 or len(rest) > 1 or (rest and extension):
+        return None
+    extension = rest[0] if rest else extension
+    if extension is not None and not 1 <= len(extension) <= 6:
+        return None
+    return f"{area}-{number}" + (f"-{extension}" if extension else "")
 
 
 def year(text: str, *, today: datetime.date, not_before: int | None = None) -> int:
@@ -191,6 +216,54 @@ def year(text: str, *, today: datetime.date, not_before: int | None = None) -> i
     if not_before is not None and value < not_before:
         raise Invalid("year_before_start", year=value, start=not_before, latest=latest)
     return value
+
+
+_DAY_RE = re.compile(r"^(?:(\d{4})\s*[-./年]\s*)?(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
+_RELATIVE_DAYS = {"今天": 0, "今日": 0, "昨天": -1, "前天": -2, "明天": 1}
+
+
+def day(text: str, *, today: datetime.date, ahead: bool) -> datetime.date:
+    """A calendar day: 2026-11-20, 2026年11月20日, 11月20日, 11/20, 今天/昨天. Without a year,
+    the next such day when `ahead` (a deadline), else the last one (something that happened)."""
+    folded = _fold(text).strip()
+    if folded in _RELATIVE_DAYS:
+        return today + datetime.timedelta(days=_RELATIVE_DAYS[folded])
+    match = _DAY_RE.match(folded)
+    if not match:
+        raise Invalid("day", value=text[:20])
+    year_text, month, day_of_month = match.groups()
+    try:
+        found = datetime.date(int(year_text or today.year), int(month), int(day_of_month))
+    except ValueError:
+        raise Invalid("day", value=text[:20]) from None
+    shift = 0
+    if year_text is None and ahead and found < today:
+        shift = 1
+    elif year_text is None and not ahead and found > today:
+        shift = -1
+    try:
+        return found.replace(year=found.year + shift)
+    except ValueError:  # 2月29日 in a year without one
+        raise Invalid("day", value=text[:20]) from None
+
+
+_LEADING_DAY_RE = re.compile(
+    r"^\s*(?:(?P<days>\d{1,3})\s*天(?:内|之内|以内)?"
+    r"|(?P<day>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+    r"|(?:\d{4}[-./])?\d{1,2}[-./]\d{1,2}(?=前|之前|以前|[，,。;；:：、\s]|$)))"
+    r"\s*(?:前|之前|以前)?[\s，,。;；:：、]*")
+
+
+def leading_day(text: str, *, today: datetime.date) -> tuple[datetime.date | None, str]:
+    """A deadline written first (2026-12-31 …, 3月31日前 …, 60天内 …) and the rest of the text;
+    (None, text) when the text does not start with one."""
+    match = _LEADING_DAY_RE.match(text)
+    if not match:
+        return None, text.strip()
+    rest = text[match.end():].strip()
+    if match.group("days"):
+        return today + datetime.timedelta(days=int(match.group("days"))), rest
+    return day(match.group("day"), today=today, ahead=True), rest
 
 
 def count(text: str) -> int:
