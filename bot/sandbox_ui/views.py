@@ -14,12 +14,11 @@ import requests
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf
 
-from bot.render import TEMPLATES_DIR
 from bot.sandbox_ui import clock_actions, phones
 from bot.wecom.emulator import Phone, http_target
 from bot.wecom.emulator.cards import button_keys
 
-bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", template_folder=str(TEMPLATES_DIR))
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 MAX_TEXT = 4000  # characters; a one-shot form with every field is a few hundred
 CALLBACK_TIMEOUT = 10  # seconds; WeCom itself gives up after 5 and retries
 
