@@ -1,8 +1,8 @@
 """Why a queued message has not gone yet: held for quiet hours (until when), paced by WeCom's
 per-member limits (until when), waiting to be retried after a failure, or simply due.
 
-`outbox drain`, `reminders run` and the sandbox page say this, so that "已发送 0 条" never
-stands alone."""
+`outbox drain`, `reminders run`, the console and the sandbox page say this, so that
+"已发送 0 条" never stands alone (`outbox status`, bot.outbox.status, lists the whole outbox)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, select
 from bot.clock import SHANGHAI
 from bot.config import in_quiet_hours
 from bot.db import read_only
+from bot.outbox.status import quiet_until
 from bot.render import render_text
 from models import OutboxMessage
 
@@ -65,17 +66,10 @@ def waiting(engine, now: datetime, quiet_hours: str) -> Waiting:
     quiet = automatic if in_quiet_hours(quiet_hours, local) else 0
     return Waiting(
         due=sending + manual + automatic - quiet,
-        quiet=quiet, quiet_until=quiet_end(quiet_hours, local) if quiet else None,
+        quiet=quiet, quiet_until=quiet_until(quiet_hours, local) if quiet else None,
         paced=n_paced, paced_until=_local(paced_at),
         retrying=n_retry, retry_at=_local(retry_at),
     )
-
-
-def quiet_end(quiet_hours: str, local_now: datetime) -> datetime:
-    """When the quiet hours that `local_now` falls in are over (Asia/Shanghai)."""
-    hour, minute = (int(part) for part in quiet_hours.split("-")[1].split(":"))
-    end = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return end if end > local_now else end + timedelta(days=1)
 
 
 def describe(state: Waiting, quiet_hours: str, local_now: datetime) -> str:
