@@ -52,15 +52,20 @@ def create_app(test_config: dict | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from bot import cli, db, web
+    from bot import cli, db, sandbox_ui, web
     from bot.wecom import callback
 
     db.init_app(app)
+    if settings.sandbox and "CLOCK" not in test_config:
+        from bot.sandbox_clock import SandboxClock
+
+        app.extensions["filingbot.clock"] = SandboxClock(app.extensions["filingbot.engine"])
     _init_wecom(app)
     _init_router(app)
     _init_outbox(app)
     callback.init_app(app)
     web.init_app(app)
+    sandbox_ui.init_app(app)
     cli.init_app(app)
     return app
 
@@ -78,7 +83,8 @@ def _init_wecom(app: Flask) -> None:
         from bot.wecom.emulator import create_emulator_app, sandbox_emulator
         from bot.wecom.emulator.transport import WSGIAdapter
 
-        emulator = sandbox_emulator(settings, app.instance_path)
+        emulator = sandbox_emulator(settings, app.instance_path,
+                                    clock=app.extensions["filingbot.clock"])
         parts = urlsplit(sandbox.API_BASE)
         client._http.mount(f"{parts.scheme}://{parts.netloc}/",
                            WSGIAdapter(create_emulator_app(emulator)))

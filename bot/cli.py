@@ -54,6 +54,18 @@ def drain_command() -> None:
     counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
     click.echo(f"已发送 {counts['sent']} 条，失败待重试 {counts['failed']} 条，"
                f"放弃 {counts['dead']} 条，限速顺延 {counts['deferred']} 条")
+    echo_waiting()
+
+
+def echo_waiting() -> None:
+    """Say what the outbox still holds back and until when (quiet hours, pacing, retries)."""
+    from bot.outbox.waiting import describe, waiting
+
+    clock = current_app.extensions["filingbot.clock"]
+    quiet = current_app.config["SETTINGS"].reminder_quiet_hours
+    text = describe(waiting(_engine(), clock.now(), quiet), quiet, clock.local_now())
+    if text:
+        click.echo(text)
 
 
 @outbox_cli.command("retry")
@@ -201,6 +213,7 @@ def reminders_run_command(today, dry_run: bool) -> None:
     if not dry_run:
         from bot.outbox import prune
         prune(_engine(), current_app.extensions["filingbot.clock"].now())
+        echo_waiting()
 
 
 @click.command("worker")

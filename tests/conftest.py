@@ -31,6 +31,7 @@ PG_URL = os.environ.get("DATABASE_URL", "")
 if PG_URL.startswith("postgresql://"):
     PG_URL = "postgresql+psycopg://" + PG_URL[len("postgresql://"):]
 USE_PG = PG_URL.startswith("postgresql")
+pytest_plugins = ["tests.sandbox"]  # the sandbox_server fixture (gunicorn in sandbox mode)
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,13 @@ csrf = CSRFProtect()
 def init_app(app: Flask) -> None:
     """Configure sessions and CSRF, register the web blueprints, error pages and filters."""
     from bot.web import admin_roles, audit, auth, db, domain_check, errors, health, logs, shell
+    from bot.web.sessions import PageSessions
     from bot.web.users import SESSION_LIFETIME
     from bot.wecom.callback import bp as callback_bp
 
     settings = app.config["SETTINGS"]
     app.secret_key = settings.secret_key
+    app.session_interface = PageSessions()
     app.config.update(
         SESSION_COOKIE_NAME="filingbot_session",
         SESSION_COOKIE_HTTPONLY=True,

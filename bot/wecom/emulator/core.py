@@ -5,22 +5,33 @@ Tokens, sending, card updates and the directory, as WeCom does them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot.wecom.emulator import directory
 from bot.wecom.emulator.cards import CardError, validate_card
-from bot.wecom.emulator.store import api_calls, card_views, codes, inbox, open_store, tasks, tokens
+from bot.wecom.emulator.store import (
+    api_calls,
+    card_views,
+    codes,
+    duplicates,
+    inbox,
+    open_store,
+    tasks,
+    tokens,
+)
 
 TOKEN_TTL = 7200  # gettoken expires_in (doc 91039)
 RESPONSE_CODE_TTL = 72 * 3600  # single use, 72 h (doc 94888)
 TEXT_LIMIT = 2048  # bytes; WeCom truncates longer text silently (doc 90236)
 MAX_TOUSER = 1000
+PENDING_LIFE = 60  # seconds a place kept for a passive reply holds back what follows it
 
 
 class ApiError(Exception):
@@ -51,7 +62,6 @@ class Emulator:
     # Answer department/get and department/list without department_leader, as WeCom does for
     # leaders outside the app's visible range (doc 95407): the bot must fall back to user/list.
     hide_department_leader: bool = False
-    _recent: dict = field(default_factory=dict)  # body hash -> (time, answer), for duplicate checks
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
@@ -152,17 +162,22 @@ class Emulator:
                 raise ApiError(44004, "empty content")
             content = {"content": _truncate_utf8(text, TEXT_LIMIT)}
         now = self.clock()
-        if body.get("enable_duplicate_check"):
-            # An identical body within duplicate_check_interval (default 1800 s, at most 4 h)
-            # is answered but not delivered again (doc 90236).
-            digest = json.dumps(body, sort_keys=True, ensure_ascii=False)
-            interval = min(int(body.get("duplicate_check_interval") or 1800), 4 * 3600)
-            seen = self._recent.get(digest)
-            if seen and now - seen[0] < interval:
-                return seen[1]
         msgid = secrets.token_hex(16)
         answer = {"invaliduser": "|".join(invalid), "msgid": msgid}
+        # BEGIN IMMEDIATE (store.open_store): the duplicate check and the delivery are one
+        # write transaction, so two processes sending the same body deliver it once.
         with self._lock, self.engine.begin() as conn:
+            digest = None
+            if body.get("enable_duplicate_check"):
+                # An identical body (the request JSON) within duplicate_check_interval (default
+                # 1800 s, at most 4 h) is answered but not delivered again (doc 90236).
+                digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False)
+                                        .encode()).hexdigest()
+                interval = min(int(body.get("duplicate_check_interval") or 1800), 4 * 3600)
+                seen = conn.execute(select(duplicates.c.at, duplicates.c.answer)
+                                    .where(duplicates.c.digest == digest)).first()
+                if seen and abs(now - seen.at) < interval:  # abs: a sandbox clock moved back
+                    return dict(seen.answer)
             task_id = None
             if msgtype == "template_card":
                 try:
@@ -186,8 +201,9 @@ class Emulator:
                 conn.execute(insert(inbox).values(userid=userid, source="api", msgtype=msgtype,
                                                   body=content, msgid=msgid, task_id=task_id,
                                                   created_at=now))
-        if body.get("enable_duplicate_check"):
-            self._recent[digest] = (now, answer)
+            if digest:
+                conn.execute(delete(duplicates).where(duplicates.c.digest == digest))
+                conn.execute(insert(duplicates).values(digest=digest, at=now, answer=answer))
         return answer
 
     def _new_code(self, conn, task_id: str, userid: str | None) -> str:
@@ -293,19 +309,69 @@ class Emulator:
         return found
 
     # --- what a member's phone shows -------------------------------------------------------
-    def record_passive(self, userid: str, msgtype: str, body: dict) -> None:
+    def record_passive(self, userid: str, msgtype: str, body: dict,
+                       slot: int | None = None) -> None:
+        """Show a passive reply on the phone, in the place `slot` kept for it (if any)."""
         with self.engine.begin() as conn:
+            if slot is not None and conn.execute(
+                    update(inbox).where(inbox.c.id == slot, inbox.c.msgtype == "pending")
+                    .values(msgtype=msgtype, body=body, created_at=self.clock())).rowcount:
+                return
             conn.execute(insert(inbox).values(userid=userid, source="passive", msgtype=msgtype,
                                               body=body, created_at=self.clock()))
 
-    def inbox(self, userid: str, after_id: int = 0) -> list[dict]:
-        """Everything `userid` received, oldest first (api sends and passive replies)."""
+    def record_member(self, userid: str, msgtype: str, body: dict) -> int:
+        """What the member typed, shown on their own phone (not part of what they received)."""
+        with self.engine.begin() as conn:
+            return conn.execute(insert(inbox).values(
+                userid=userid, source="member", msgtype=msgtype, body=body,
+                created_at=self.clock())).inserted_primary_key[0]
+
+    def reserve(self, userid: str) -> int:
+        """Keep the place of the passive reply to a callback about to be posted.
+
+        A message the app sends while it answers (a card, a long reply in parts) reaches the
+        phone after the answer, as the member reads them; the phone shows nothing past a kept
+        place until the reply fills it (or `release` drops it)."""
+        with self.engine.begin() as conn:
+            return conn.execute(insert(inbox).values(
+                userid=userid, source="passive", msgtype="pending", body={},
+                created_at=self.clock())).inserted_primary_key[0]
+
+    def release(self, slot: int) -> None:
+        """Drop a kept place that no passive reply filled (an empty 200, an error)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(inbox).where(inbox.c.id == slot, inbox.c.msgtype == "pending"))
+
+    def inbox(self, userid: str, after_id: int = 0, *, own: bool = False) -> list[dict]:
+        """What `userid` received after `after_id`, oldest first (api sends and passive
+        replies; with `own`, what they typed too), up to a place kept for a reply in flight."""
+        query = select(inbox).where(inbox.c.userid == userid, inbox.c.id > after_id)
+        if not own:
+            query = query.where(inbox.c.source != "member")
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(inbox).where(inbox.c.userid == userid, inbox.c.id > after_id)
-                .order_by(inbox.c.id)
-            ).all()
-        return [dict(r._mapping) for r in rows]
+            rows = conn.execute(query.order_by(inbox.c.id)).all()
+        shown, now = [], self.clock()
+        for row in rows:
+            if row.msgtype == "pending":
+                if abs(now - row.created_at) < PENDING_LIFE:
+                    break
+                continue  # its poster died before the reply came: not worth waiting for
+            shown.append(dict(row._mapping))
+        return shown
+
+    def last_inbox_id(self) -> int:
+        """The newest inbox row of any member (0 for none): where "only what is new" starts."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(inbox.c.id))).scalar() or 0
+
+    def card_views(self, userid: str, changed_only: bool = True) -> list[dict]:
+        """`userid`'s cards as shown now (by default only those updated since they came)."""
+        query = select(card_views).where(card_views.c.userid == userid)
+        if changed_only:
+            query = query.where(card_views.c.updates > 0)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query).all()]
 
     def card_view(self, task_id: str, userid: str) -> dict | None:
         """The card as `userid` sees it now: content, and the grey text once decided."""

@@ -86,6 +86,7 @@ class Phone:
             f"<MsgType>{cdata('text')}</MsgType><Content>{cdata(text)}</Content>"
             f"<MsgId>{secrets.randbits(63)}</MsgId><AgentID>{self.emulator.agent_id}</AgentID></xml>"
         )
+        self.emulator.record_member(userid, "text", {"content": text})
         return self.post(userid, inner)
 
     def tap(self, userid: str, task_id: str, key: str) -> Delivery:
@@ -137,22 +138,27 @@ class Phone:
     def redeliver(self, userid: str, query: dict, body: bytes,
                   task_id: str | None = None) -> Delivery:
         """Post a callback (again, as WeCom's retry does) and record the passive reply."""
-        status, response = self.deliver(query, body)
-        reply = None
-        if status == 200 and response.strip():
-            envelope = xmltodict.parse(response)["xml"]
-            plain = self.crypto.decrypt_message(
-                response, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]
-            )
-            reply = xmltodict.parse(plain)["xml"]
-            self._show(userid, reply, task_id)
+        slot = self.emulator.reserve(userid)
+        try:
+            status, response = self.deliver(query, body)
+            reply = None
+            if status == 200 and response.strip():
+                envelope = xmltodict.parse(response)["xml"]
+                plain = self.crypto.decrypt_message(
+                    response, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]
+                )
+                reply = xmltodict.parse(plain)["xml"]
+                self._show(userid, reply, task_id, slot)
+        finally:
+            self.emulator.release(slot)
         return Delivery(query, body, status, response, reply)
 
-    def _show(self, userid: str, reply: dict, task_id: str | None) -> None:
+    def _show(self, userid: str, reply: dict, task_id: str | None, slot: int) -> None:
         msgtype = reply.get("MsgType")
         if msgtype == "text":
-            self.emulator.record_passive(userid, "text", {"content": reply.get("Content") or ""})
+            self.emulator.record_passive(userid, "text", {"content": reply.get("Content") or ""},
+                                         slot)
         elif msgtype == "update_button" and task_id:
             self.emulator.grey_button(task_id, userid, reply["Button"]["ReplaceName"])
         else:
-            self.emulator.record_passive(userid, msgtype or "unknown", reply)
+            self.emulator.record_passive(userid, msgtype or "unknown", reply, slot)

@@ -1,6 +1,6 @@
 """The emulator's own state (it plays WeCom, a different system): tokens, cards, response codes
 and every user's "phone". Kept in its own SQLite file so that several processes (gunicorn
-workers, the console) see one WeCom."""
+workers, the console, `outbox drain`) see one WeCom: one inbox, one duplicate check."""
 
 from __future__ import annotations
 
@@ -50,7 +50,10 @@ inbox = Table(
     "emu_inbox", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("userid", String(64), nullable=False, index=True),
-    Column("source", String(16), nullable=False),  # api | passive
+    # api (message/send) | passive (a callback's reply) | member (what the member typed)
+    Column("source", String(16), nullable=False),
+    # text | markdown | template_card | … ; "pending" holds the place of a passive reply
+    # while its callback is on its way, so that the phone shows messages in the order sent
     Column("msgtype", String(32), nullable=False),
     Column("body", JSON, nullable=False),
     Column("msgid", String(64)),
@@ -65,6 +68,14 @@ card_views = Table(
     Column("card", JSON, nullable=False),
     Column("replace_name", Text),  # set once the buttons are greyed out
     Column("updates", Integer, nullable=False, default=0),
+)
+
+duplicates = Table(
+    # message/send bodies sent with enable_duplicate_check, by digest (doc 90236)
+    "emu_duplicate", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("answer", JSON, nullable=False),
 )
 
 oauth_codes = Table(
