@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import links
 from bot.sql import claim_row
 from models import Account, Filing, FilingStatus, KeyValue
 from workflow.access import viewer
@@ -44,7 +45,8 @@ def show_filing(ctx, filing_id: int) -> None:
         return
     ctx.reply("approval/history", filing=detail.filing, form=detail.kind.form,
               entries=detail.entries, names=detail.names,
-              reasons=[d for d in detail.decisions if d.reason], delta=BEIJING)
+              reasons=[d for d in detail.decisions if d.reason], delta=BEIJING,
+              rows=detail.rows, link=links.filing_url(ctx.settings, filing_id))
 
 
 def show_account(ctx, reference: str) -> None:
