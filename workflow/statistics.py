@@ -19,6 +19,7 @@ from models import Account, AccountStatus, Decision, Department, Filing, FilingS
 from workflow.review import COUNTS_AS_REVIEWED
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+NOT_ROOT = func.coalesce(Department.parent_id, -1) != 0  # the school itself is no department
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -55,7 +56,7 @@ def review_overview(session, year: int) -> list[ReviewRow]:
             if done or statuses.get(account_id) != "reviewed":
                 statuses[account_id] = "reviewed" if done else "pending"
     rows = {d.id: ReviewRow(d.id, d.name) for d in session.scalars(
-        select(Department).where(func.coalesce(Department.parent_id, -1) != 0).order_by(Department.id))}
+        select(Department).where(NOT_ROOT).order_by(Department.id))}
     for account in session.execute(select(Account.id, Account.department_id,
                                           Account.last_review_year)
                                    .where(Account.status == AccountStatus.ACTIVE)):
@@ -104,7 +105,7 @@ def assessment(session, year: int, review_due: date) -> list[AssessmentRow]:
     start, end = year_bounds(year)
     due_end = datetime.combine(review_due + timedelta(days=1), datetime.min.time(), BEIJING)
     rows = {d.id: AssessmentRow(d.id, d.name) for d in session.scalars(
-        select(Department).where(func.coalesce(Department.parent_id, -1) != 0).order_by(Department.id))}
+        select(Department).where(NOT_ROOT).order_by(Department.id))}
 
     def row(department_id) -> AssessmentRow:
         return rows.setdefault(department_id, AssessmentRow(department_id or 0,
@@ -163,7 +164,7 @@ def totals(rows, names: tuple[str, ...]) -> dict[str, int]:
 def departments(session) -> list[tuple[int, str]]:
     """(id, name) of every department but the school root, for filters."""
     return [(d.id, d.name) for d in session.scalars(
-        select(Department).where(func.coalesce(Department.parent_id, -1) != 0).order_by(Department.id))]
+        select(Department).where(NOT_ROOT).order_by(Department.id))]
 
 
 def waiting_by_stage(session, visible: list[Filing], mine: set[int]) -> list[tuple[str, list]]:

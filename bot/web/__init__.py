@@ -18,8 +18,20 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Configure sessions and CSRF, register the web blueprints, error pages and filters."""
-    from bot.web import (accounts, admin_roles, audit, auth, db, domain_check, errors, filings,
-                         health, logs, office, shell)
+    from bot.web import (
+        accounts,
+        admin_roles,
+        audit,
+        auth,
+        db,
+        domain_check,
+        errors,
+        filings,
+        health,
+        logs,
+        office,
+        shell,
+    )
     from bot.web.users import SESSION_LIFETIME
     from bot.wecom.callback import bp as callback_bp
 

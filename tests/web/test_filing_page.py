@@ -71,10 +71,12 @@ def test_a_decision_on_the_page_moves_the_filing_and_greys_the_cards(wecom, web,
     web.login_as("liming")
     answer = web.post(f"/filings/{filing_id}/decide", {"stage": "dept", "choice": "approve"},
                       token_from=f"/filings/{filing_id}")
-    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/filings/{filing_id}")
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/filings/{filing_id}")
     wecom.drain()
     assert status_of(session, filing_id) == "awaiting_office"
-    assert emulator.card_view(head_card["task_id"], "liming")["replace_name"] == "已确认 · 李明"
+    assert emulator.card_view(head_card["task_id"], "liming")["replace_name"] \
+        == "已确认 · 李明"
     page = web.get(f"/filings/{filing_id}").get_data(as_text=True)
     assert "已确认。审批卡片已同步更新。" in page and "部门确认：已确认" in page
     office_card = cards(wecom, "wangwu")[-1]
@@ -82,13 +84,14 @@ def test_a_decision_on_the_page_moves_the_filing_and_greys_the_cards(wecom, web,
     web.login_as("wangwu")
     page = web.get(f"/filings/{filing_id}").get_data(as_text=True)
     assert choices(page) == ["批准", "驳回"]
+    reason = "名称不规范，请加“西安广播电视大学”前缀"
     web.post(f"/filings/{filing_id}/decide",
-             {"stage": "office", "choice": "reject", "reason": "名称不规范，请加“西安广播电视大学”前缀"},
+             {"stage": "office", "choice": "reject", "reason": reason},
              token_from=f"/filings/{filing_id}")
     wecom.drain()
     assert status_of(session, filing_id) == "rejected"
     decision = session.scalars(select(Decision).where(Decision.stage == "office")).one()
-    assert (decision.decider, decision.reason) == ("wangwu", "名称不规范，请加“西安广播电视大学”前缀")
+    assert (decision.decider, decision.reason) == ("wangwu", reason)
     for userid in ("wangwu", "zhaoliu"):
         assert emulator.card_view(office_card["task_id"], userid)["replace_name"] == "已驳回 · 王五"
     assert any("名称不规范" in t for t in wecom.texts("zhangsan"))  # the submitter hears why
@@ -99,8 +102,8 @@ def test_a_decision_on_the_page_moves_the_filing_and_greys_the_cards(wecom, web,
     web.post(f"/filings/{filing_id}/decide", {"stage": "office", "choice": "approve"},
              token_from="/")
     assert status_of(session, filing_id) == "rejected"
-    assert "该事项已由王五处理（已驳回），无需重复操作" in web.get(f"/filings/{filing_id}").get_data(
-        as_text=True)
+    page = web.get(f"/filings/{filing_id}").get_data(as_text=True)
+    assert "该事项已由王五处理（已驳回），无需重复操作" in page
 
 
 @pytest.mark.parametrize("token", [None, "forged"])
