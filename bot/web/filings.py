@@ -13,7 +13,10 @@ from bot.notify import unit_of_work
 from bot.web.auth import login_required
 from bot.web.db import read_session
 from bot.web.users import current_user
+from workflow.build import record_build_id
+from workflow.closure import record_closed_on
 from workflow.decide import decide
+from workflow.forms import validators as v
 from workflow.queries import filing_detail
 from workflow.uow import Actor
 
@@ -43,10 +46,29 @@ def decide_view(filing_id: int):
     app = current_app._get_current_object()
     with unit_of_work(app, actor=Actor(current_user.userid, current_user.name)) as uow:
         outcome = decide(uow, filing_id, stage, choice, reason=reason)
-        uow.commit()
-        enqueued = uow.enqueued
+        problem = follow_up(uow, outcome, request.form) if outcome.decided else None
+        if problem is None:
+            uow.commit()
+        enqueued = uow.enqueued if problem is None else 0
     if enqueued:
         app.extensions["filingbot.dispatcher_thread"].notify()
-    flash({"key": "decision", "code": outcome.code, "decider": outcome.decider or "",
-           "done": outcome.choice.done_text if outcome.choice else ""})
+    if problem is not None:  # nothing was decided: the form says what is missing
+        flash({"key": "decision", "code": "follow_up", "message": problem})
+    else:
+        flash({"key": "decision", "code": outcome.code, "decider": outcome.decider or "",
+               "done": outcome.choice.done_text if outcome.choice else ""})
     return redirect(url_for("filings.page", filing_id=filing_id), code=303)
+
+
+def follow_up(uow, outcome, form) -> str | None:
+    """What the chat asks after a tap, given on the page with the decision: the new account's
+    ID (已开通, required) and the day it was closed (已注销, today unless given). Returns the
+    Chinese reason to undo the decision, or None when all is recorded."""
+    try:
+        if outcome.asks_build_id:
+            record_build_id(uow, outcome.filing.id, form.get("build_id", "").strip()[:200])
+        if outcome.asks_date and form.get("closed_on", "").strip():
+            record_closed_on(uow, outcome.filing.id, form["closed_on"].strip()[:40])
+    except v.Invalid as exc:
+        return exc.message
+    return None

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import create_app
-from models import Decision, Filing, User
+from models import Account, Decision, Filing, User
+from tests.factories import make_account
 from tests.web.actions import WebActions
 from tests.wecom import WeComActions, say, sync_and_grant
 
 GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
-          ("zhengshi", "tech"), ("sunqi", "admin")]
+          ("zhengshi", "tech"), ("chenyi", "tech"), ("sunqi", "admin")]
 REGISTER = "登记\n平台：微信公众号\n账号名称：文法学院\n账号ID：wenfa2019\n用途：学院新闻"
 
 
@@ -192,3 +193,44 @@ def test_the_page_races_card_taps_and_exactly_one_wins(app, app_env, clock, emul
     for userid, *_ in office_users(8):
         assert emulator.card_view(card["task_id"], userid)["replace_name"] == f"已批准 · {winner}"
     other.extensions["filingbot.engine"].dispose()
+
+
+def decide_on_page(wecom, web, userid, filing_id, form):
+    """`userid` decides on the filing's page; the outbox is delivered; the page after it."""
+    web.login_as(userid)
+    web.post(f"/filings/{filing_id}/decide", form, token_from=f"/filings/{filing_id}")
+    wecom.drain()
+    return web.get(f"/filings/{filing_id}").get_data(as_text=True)
+
+
+def test_built_on_the_page_needs_the_new_accounts_id(wecom, web, session, emulator):
+    say(wecom, "zhangsan",
+        "申请\n平台：微信公众号\n拟用名称：文法新声\n申请理由：宣传\n内容定位：学院动态", "确认")
+    decide_on_page(wecom, web, "liming", 1, {"stage": "dept", "choice": "approve"})
+    decide_on_page(wecom, web, "wangwu", 1, {"stage": "office", "choice": "approve"})
+    build = cards(wecom, "chenyi")[-1]
+    page = decide_on_page(wecom, web, "chenyi", 1, {"stage": "build", "choice": "built"})
+    assert "未执行：" in page and 'name="build_id"' in page  # no ID given: nothing decided
+    assert status_of(session, 1) == "awaiting_build"
+    page = decide_on_page(wecom, web, "chenyi", 1,
+                          {"stage": "build", "choice": "built", "build_id": "1bad"})
+    assert "微信号" in page and status_of(session, 1) == "awaiting_build"
+    decide_on_page(wecom, web, "chenyi", 1,
+                   {"stage": "build", "choice": "built", "build_id": "wenfa_xinsheng"})
+    assert status_of(session, 1) == "approved"
+    account = session.scalars(select(Account)).one()
+    assert (account.status, account.external_id) == ("active", "wenfa_xinsheng")
+    assert emulator.card_view(build["task_id"], "zhengshi")["replace_name"] == "已开通 · 陈一"
+    assert any("wenfa_xinsheng" in t for t in wecom.texts("zhangsan"))
+
+
+def test_closed_on_the_page_records_the_day(wecom, web, app, session):
+    make_account(app)
+    say(wecom, "zhangsan", "注销\n账号：1\n原因：停止运营", "确认")
+    decide_on_page(wecom, web, "liming", 1, {"stage": "dept", "choice": "approve"})
+    decide_on_page(wecom, web, "wangwu", 1, {"stage": "office", "choice": "approve"})
+    page = decide_on_page(wecom, web, "zhangsan", 1,
+                          {"stage": "closure", "choice": "closed", "closed_on": "2026-11-20"})
+    assert "已注销。审批卡片已同步更新。" in page
+    account = session.get(Account, 1)
+    assert (account.status, account.details["closed_on"]) == ("closed", "2026-11-20")
