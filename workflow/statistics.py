@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from models import Account, AccountStatus, Decision, Department, Filing, FilingStatus, ZeroReport
+from workflow.kinds import kind_of
 from workflow.review import COUNTS_AS_REVIEWED
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -170,8 +171,6 @@ def departments(session) -> list[tuple[int, str]]:
 def waiting_by_stage(session, visible: list[Filing], mine: set[int]) -> list[tuple[str, list]]:
     """Waiting filings grouped by the title of their stage, the viewer's own tasks first
     within each group and the groups holding them first; oldest first otherwise."""
-    from workflow.kinds import kind_of
-
     groups: dict[str, list] = defaultdict(list)
     for f in visible:
         stage = kind_of(f).stage_at(f.status)
