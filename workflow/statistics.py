@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from models import Account, AccountStatus, Decision, Department, Filing, FilingStatus, ZeroReport
 from workflow.kinds import kind_of
-from workflow.review import COUNTS_AS_REVIEWED
+from workflow.review import PASSED, UNDER_WAY, annual_states
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 NOT_ROOT = func.coalesce(Department.parent_id, -1) != 0  # the school itself is no department
@@ -49,13 +49,7 @@ class ReviewRow:
 def review_overview(session, year: int) -> list[ReviewRow]:
     """Every department (but the school root) with its review figures for `year`, the ones
     with most missing first."""
-    statuses: dict[int, str] = {}
-    for account_id, fields, status in session.execute(select(
-            Filing.account_id, Filing.fields, Filing.status).where(Filing.kind == "annual")):
-        if fields.get("year") == year and status in COUNTS_AS_REVIEWED:
-            done = status in (FilingStatus.APPROVED, FilingStatus.DONE)
-            if done or statuses.get(account_id) != "reviewed":
-                statuses[account_id] = "reviewed" if done else "pending"
+    states = annual_states(session, year)  # account → "done" | "pending"
     rows = {d.id: ReviewRow(d.id, d.name) for d in session.scalars(
         select(Department).where(NOT_ROOT).order_by(Department.id))}
     for account in session.execute(select(Account.id, Account.department_id,
@@ -64,8 +58,8 @@ def review_overview(session, year: int) -> list[ReviewRow]:
         row = rows.setdefault(account.department_id,
                               ReviewRow(account.department_id, str(account.department_id)))
         row.accounts += 1
-        state = statuses.get(account.id)
-        if state == "reviewed" or (account.last_review_year or 0) >= year:
+        state = states.get(account.id)
+        if state == "done" or (account.last_review_year or 0) >= year:
             row.reviewed += 1
         elif state == "pending":
             row.pending += 1
@@ -114,7 +108,8 @@ def assessment(session, year: int, review_due: date) -> list[AssessmentRow]:
 
     active = session.execute(select(Account.id, Account.department_id)
                              .where(Account.status == AccountStatus.ACTIVE)).all()
-    reviewed: dict[int, datetime] = {}  # account → earliest 年检 for the year
+    counted = annual_states(session, year)  # the 年检 that count (workflow.review)
+    reviewed: dict[int, datetime] = {}  # account → its earliest such 年检's submission
     filings = session.scalars(select(Filing)).all()
     for f in filings:
         if start <= f.created_at < end:
@@ -124,8 +119,8 @@ def assessment(session, year: int, review_due: date) -> list[AssessmentRow]:
                 row(f.department_id).impersonation_reports += 1
             if f.kind == "close" and "decision" in f.fields:
                 row(f.department_id).ordered_closures += 1
-        if f.kind == "annual" and f.fields.get("year") == year \
-                and f.status in COUNTS_AS_REVIEWED and f.account_id is not None:
+        if f.kind == "annual" and f.fields.get("year") == year and f.account_id in counted \
+                and f.status in (*UNDER_WAY, *PASSED, FilingStatus.RETURNED):
             first = reviewed.get(f.account_id)
             reviewed[f.account_id] = f.created_at if first is None else min(first, f.created_at)
     for account_id, department_id in active:

@@ -13,7 +13,7 @@ from bot.web.users import current_user
 from models import AccountStatus
 from workflow.forms.validators import PLATFORMS
 from workflow.kinds import FORMS
-from workflow.queries import RegistryFilters, account_history, registry
+from workflow.queries import RegistryFilters, account_history, outcome_names, registry
 from workflow.statistics import departments
 
 bp = Blueprint("accounts", __name__)
@@ -56,4 +56,5 @@ def detail(account_id: int):
         abort(404)
     field_labels = {f.name: f.label for form in FORMS.values() for f in form.fields}
     return render_template("web/accounts/detail.html", h=history, forms=FORMS,
-                           platforms=dict(PLATFORMS), field_labels=field_labels)
+                           platforms=dict(PLATFORMS), field_labels=field_labels,
+                           outcomes=outcome_names())

@@ -17,7 +17,7 @@ from workflow.build import record_build_id
 from workflow.closure import record_closed_on
 from workflow.decide import decide
 from workflow.forms import validators as v
-from workflow.queries import filing_detail
+from workflow.queries import filing_detail, outcome_names
 from workflow.uow import Actor
 
 bp = Blueprint("filings", __name__)
@@ -32,7 +32,7 @@ def page(filing_id: int):
     detail = filing_detail(read_session(), current_user.viewer, filing_id)
     if detail is None:
         abort(404)
-    return render_template("web/filings/detail.html", d=detail)
+    return render_template("web/filings/detail.html", d=detail, outcomes=outcome_names())
 
 
 @bp.post("/filings/<int:filing_id>/decide")

@@ -44,11 +44,12 @@ def some_registry(app) -> None:
 
 
 def test_a_card_link_opens_the_page_and_a_decision_there_greys_the_card(
-        browser_page, live_server, tmp_path):
+        browser_page, live_server, clock, tmp_path):
     page, app = browser_page, live_server.app
     folder = SCREENSHOTS if os.environ.get("SCREENSHOTS") else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     emulator = app.extensions["filingbot.emulator"]
+    emulator.clock = lambda: clock.now().timestamp()  # WeCom signs with the app's (test) time
     wecom = WeComActions(app, emulator)
     say(wecom, "zhangsan", REGISTER, "确认")
     card = cards(wecom, "liming")[-1]
