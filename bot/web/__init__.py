@@ -18,7 +18,20 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Configure sessions and CSRF, register the web blueprints, error pages and filters."""
-    from bot.web import admin_roles, audit, auth, db, domain_check, errors, health, logs, shell
+    from bot.web import (
+        accounts,
+        admin_roles,
+        audit,
+        auth,
+        db,
+        domain_check,
+        errors,
+        filings,
+        health,
+        logs,
+        office,
+        shell,
+    )
     from bot.web.sessions import PageSessions
     from bot.web.users import SESSION_LIFETIME
     from bot.wecom.callback import bp as callback_bp
@@ -42,6 +55,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_roles.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(filings.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(office.bp)
     app.register_blueprint(domain_check.bp)
     db.init_app(app)
     errors.init_app(app)
