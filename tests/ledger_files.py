@@ -34,7 +34,7 @@ def read_rows(data_or_path, sheet=None) -> list[list]:
     return [list(row) for row in ws.iter_rows(values_only=True)]
 
 
-def zip_bomb(entries: int = 999, size: int = 2**20) -> bytes:
+def zip_bomb(entries: int = 250, size: int = 2**20) -> bytes:
     """A zip that looks like an .xlsx and declares `entries` × `size` bytes of zeros."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -46,7 +46,7 @@ def zip_bomb(entries: int = 999, size: int = 2**20) -> bytes:
     return out.getvalue()
 
 
-def dense_bomb(size: int = 64 * 2**20) -> bytes:
+def dense_bomb(size: int = 16 * 2**20) -> bytes:
     """An .xlsx-looking zip with one sheet of `size` zero bytes (ratio ~1000:1)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:

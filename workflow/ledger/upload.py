@@ -101,13 +101,13 @@ def check_container(data: bytes) -> None:
     names = {entry.filename for entry in entries}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise LedgerFileError("not_xlsx")
-    if len(entries) > MAX_ENTRIES or any(entry.flag_bits & 0x1 for entry in entries):
-        raise LedgerFileError("not_xlsx")  # encrypted entries, or a zip of thousands of files
+    if any(entry.flag_bits & 0x1 for entry in entries):
+        raise LedgerFileError("not_xlsx")  # encrypted entries: not something Excel writes
     unpacked = sum(entry.file_size for entry in entries)
     too_dense = any(entry.file_size > 2**20
                     and entry.file_size > MAX_RATIO * max(entry.compress_size, 1)
                     for entry in entries)
-    if unpacked > MAX_UNPACKED or too_dense:
+    if unpacked > MAX_UNPACKED or too_dense or len(entries) > MAX_ENTRIES:
         raise LedgerFileError("bomb", unpacked_mb=f"{unpacked / 2**20:.0f}",
                               max_mb=MAX_UNPACKED // 2**20)
 
