@@ -68,7 +68,8 @@ def registry_rows(session, viewer: Viewer, filters: RegistryFilters) -> Iterator
         if page >= found.pages:
             return
         page += 1
-        session.expunge_all()  # the pages already written need not stay in the session
+        for account in found.items:  # written: no need to keep them in the session
+            session.expunge(account)
 
 
 def registry_workbook(session, viewer: Viewer, filters: RegistryFilters, out) -> int:
@@ -141,7 +142,8 @@ def filing_rows(session, viewer: Viewer, filters: FilingFilters, kind=None) -> I
         if page >= found.pages:
             return
         page += 1
-        session.expunge_all()
+        for filing in found.items:
+            session.expunge(filing)
 
 
 def account_numbers(session, account_ids) -> dict[int, str]:
