@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
@@ -59,6 +60,7 @@ def raise_sequence(session, name: str, at_least: int) -> None:
                     .values(value=max(current, at_least)))
 
 
+@lru_cache(maxsize=8)
 def number_pattern(number_format: str) -> re.Pattern:
     """A regular expression matching the numbers FILING_NUMBER_FORMAT makes, with the groups
     platform_code, year and seq where the format has them."""

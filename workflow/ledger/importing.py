@@ -26,7 +26,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.render import render_text
@@ -390,30 +390,33 @@ def apply(uow, ledger: LedgerFile) -> ImportReport:
     lock_updated(session, updated)
     number_new_accounts(uow, new, today.year)
     now = uow.clock.now()
-    accounts = [Account(**r.values, status=AccountStatus.ACTIVE, filing_no=r.filing_no,
-                        admin_userids=admin_userids(r.values["details"]),
-                        created_at=now, updated_at=now) for r in new]
-    session.add_all(accounts)
-    if updated:
-        session.execute(update(Account), [
-            {"id": r.account_id, **{k: r.values[k] for k in WRITTEN},
-             "admin_userids": admin_userids(r.values["details"]),
-             "version": r.version + 1, "updated_at": now} for r in updated])
+    # Rows go in as executemany INSERTs (no ORM object per account: 20,000 of them cost more
+    # time and memory than the import's own work).
     try:
-        session.flush()
+        if new:
+            ids = session.scalars(
+                insert(Account).returning(Account.id, sort_by_parameter_order=True),
+                [{**r.values, "status": AccountStatus.ACTIVE, "filing_no": r.filing_no,
+                  "admin_userids": admin_userids(r.values["details"]), "last_review_year": None,
+                  "version": 1, "created_at": now, "updated_at": now} for r in new]).all()
+            for row, account_id in zip(new, ids, strict=True):
+                row.account_id = account_id
+        if updated:
+            session.execute(update(Account), [
+                {"id": r.account_id, **{k: r.values[k] for k in WRITTEN},
+                 "admin_userids": admin_userids(r.values["details"]),
+                 "version": r.version + 1, "updated_at": now} for r in updated])
     except IntegrityError:
         raise LedgerFileError("conflict", detail="账号ID或备案编号已被占用") from None
-    entries = []
-    for row, account in zip(new, accounts, strict=True):
-        row.account_id = account.id
-        entries.append(audit_entry(uow, ledger, row, {}, {
-            "status": AccountStatus.ACTIVE, "filing_no": row.filing_no, **row.values}, now))
+    entries = [audit_entry(uow, ledger, row, {}, {
+        "status": AccountStatus.ACTIVE, "filing_no": row.filing_no, **row.values}, now)
+        for row in new]
     for row in updated:
         changed_after = {k: (row.values["details"].get(k) if k in DETAIL_KEYS else row.values[k])
                          for k in row.before}
         entries.append(audit_entry(uow, ledger, row, row.before, changed_after, now))
-    session.add_all(entries)
-    session.flush()
+    if entries:
+        session.execute(insert(AuditLog), entries)
     report.applied = True
     return report
 
@@ -463,10 +466,12 @@ def admin_userids(details: dict) -> list[str]:
     return [p["userid"] for p in details.get("admins") or [] if p.get("userid")]
 
 
-def audit_entry(uow, ledger: LedgerFile, row: RowResult, before: dict, after: dict, now):
-    """The audit row of one imported change."""
-    return AuditLog(at=now, actor=uow.actor.userid, action=ACTION, account_id=row.account_id,
-                    before=before, after={**after, "file": ledger.name, "row": row.number})
+def audit_entry(uow, ledger: LedgerFile, row: RowResult, before: dict, after: dict,
+                now) -> dict:
+    """The audit row of one imported change (as INSERT values)."""
+    return {"at": now, "actor": uow.actor.userid, "action": ACTION, "filing_id": None,
+            "account_id": row.account_id, "before": before,
+            "after": {**after, "file": ledger.name, "row": row.number}}
 
 
 # --- the entry point ------------------------------------------------------------------------
