@@ -3,9 +3,9 @@ applied, then imported again (nothing to change), and the registry exported back
 (a fresh file) or on PostgreSQL (`--database-url`, whose public schema is dropped first!).
 
 Reports wall-clock and CPU seconds (the machines are shared: CPU time is what a phase costs,
-wall time what a user waits) and peak memory per phase. Peak memory is the process's peak resident set
-during the phase (VmHWM, reset before each phase through /proc/self/clear_refs) and its growth
-over the resident set at the start of the phase. For scale, the same run times the floor of any
+wall time what a user waits) and peak memory per phase: the process's peak resident set during
+the phase (VmHWM, reset before each phase through /proc/self/clear_refs) and its growth over
+the resident set at the start of the phase. For scale, the same run times the floor of any
 import: openpyxl reading the file's cells and nothing else. Goal: each import under 20 s.
 
     python bench/ledger.py [--rows 20000] [--departments 300] [--database-url URL] [--json]
