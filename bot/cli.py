@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
-from bot import directory, ledger_cli
+from bot import ledger_cli
 from bot.db import alembic_config, upgrade_database
 from bot.sandbox import seed_sandbox
 from workflow import roles
@@ -58,11 +58,11 @@ def sync_command() -> None:
     """Refresh all departments and users from WeCom."""
     from bot import reminders
 
-    counts = directory.sync_directory(_engine(), current_app.extensions["filingbot.client"])
     today = current_app.extensions["filingbot.clock"].local_now().date()
-    drifted = reminders.check_drift(current_app, today)
+    counts = reminders.sync_and_check(current_app, today)
     click.echo(f"同步完成：部门 {counts['departments']} 个，成员 {counts['users']} 人，"
-               f"离开 {counts['left']} 人；管理员已变动、需办理变更的账号 {drifted} 个")
+               f"离开 {counts['left']} 人；"
+               f"负责人或管理员已变动、需办理变更的账号 {counts['drifted']} 个")
 
 
 @roles_cli.command("grant")

@@ -38,6 +38,9 @@ class Ctx:
     reply_button: str | None = None  # grey text for the tapped card button (update_button)
     notes: list[str] = field(default_factory=list)  # put before whatever the reply is
     postscripts: list[str] = field(default_factory=list)  # put after it (e.g. a follow-up question)
+    # Departments whose heads WeCom was asked for while handling this message (routing raises
+    # workflow.routing.HeadsUnknown for any other department with no known head).
+    heads_looked_up: frozenset = frozenset()
     _session: Session | None = field(default=None, repr=False)
     _uow: UnitOfWork | None = field(default=None, repr=False)
 
@@ -58,7 +61,8 @@ class Ctx:
         """The workflow's unit of work on the callback's transaction, acting as the sender."""
         if self._uow is None:
             self._uow = UnitOfWork(self.session, settings=self.settings, clock=self.clock,
-                                   notifier=NOTIFIER, actor=Actor(self.user.userid, self.user.name))
+                                   notifier=NOTIFIER, actor=Actor(self.user.userid, self.user.name),
+                                   heads_looked_up=self.heads_looked_up)
         return self._uow
 
     @property

@@ -1,7 +1,9 @@
 """The directory cache: who a userid is, which departments they belong to and lead (SPEC §2).
 
 读取成员 user/get (doc 90196), 获取部门列表 department/list (doc 90208),
-获取部门成员详情 user/list (doc 90201)."""
+获取部门成员详情 user/list (doc 90201), 获取单个部门详情 department/get
+(https://developer.work.weixin.qq.com/document/path/95407, the 第三方 edition; a 普通自建应用
+gets the departments in its range, department_leader listing the leaders it can see)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ log = logging.getLogger(__name__)
 
 
 RETRY_LOOKUP_AFTER = timedelta(minutes=10)
+# A head is looked up while a callback waits (WeCom wants its answer within 5 s): each call of
+# the lookup gets a short timeout, not the client's 10 s.
+LOOKUP_TIMEOUT = 1.5
 
 
 def needs_lookup(user) -> bool:
@@ -123,3 +128,82 @@ def sync_directory(engine, client) -> dict:
         ).rowcount
         session.commit()
     return {"departments": len(departments), "users": len(entries), "left": gone}
+
+
+def lookup_heads(target, client, department_id: int) -> list[str]:
+    """Ask WeCom who leads `department_id` now, cache it, and return their userids.
+
+    For a department with no head in the cache (never synced, or a head appointed since the
+    last sync). department/get gives department_leader, each leader is then read with user/get;
+    when it names nobody (the field is left out for leaders outside the app's range), the
+    department's members' is_leader_in_dept (user/list) decide. WeCom's word replaces the
+    cached leader flags of the department. If WeCom cannot be reached: [] and nothing changes.
+
+    `target` is an Engine (the lookup commits in a transaction of its own) or a Session (it
+    writes into the caller's transaction, which the caller commits). Never call it with a
+    transaction open on SQLite: every transaction there holds the write lock, and the client's
+    access token is read through the database, so the call would wait for itself. Inside a
+    callback, routing raises workflow.routing.HeadsUnknown instead (bot.wecom.inbound)."""
+    entries, leaders = fetch_heads(client, department_id)
+    if entries is None:
+        return []
+    if isinstance(target, Session):
+        store_heads(target, department_id, entries, leaders)
+        return leaders
+    with Session(target) as session:
+        store_heads(session, department_id, entries, leaders)
+        session.commit()
+    return leaders
+
+
+def fetch_heads(client, department_id: int) -> tuple[list[dict] | None, list[str]]:
+    """Directory entries (of the heads, or of every member) and the heads' userids;
+    (None, []) when WeCom could not be asked. Makes the API calls only: no database."""
+    answer = _ask(client, "department/get", id=department_id)
+    leaders = list(dict.fromkeys(((answer or {}).get("department") or {})
+                                 .get("department_leader") or []))
+    if leaders:
+        # A leader user/get cannot read now is kept by userid, and read at first contact.
+        return [_ask(client, "user/get", userid=u) or {"userid": u} for u in leaders], leaders
+    members = _ask(client, "user/list", department_id=department_id)
+    if members is None:
+        return None, []
+    entries = members.get("userlist") or []
+    return entries, [e["userid"] for e in entries if _leads(e, department_id)]
+
+
+def store_heads(session: Session, department_id: int, entries: list[dict],
+                leaders: list[str]) -> None:
+    """Cache the entries read, and mark exactly `leaders` as the department's heads."""
+    for entry in entries:
+        if "name" in entry:
+            store_user(session, entry)
+        else:  # known by userid only: looked up at their first contact
+            user = claim_user(session, entry["userid"])
+            if not user.looked_up:
+                user.synced_at = utcnow() - 2 * RETRY_LOOKUP_AFTER
+    session.flush()
+    session.execute(update(Membership)
+                    .where(Membership.department_id == department_id,
+                           Membership.userid.not_in(leaders), Membership.is_leader.is_(True))
+                    .values(is_leader=False))
+    for userid in leaders:
+        claim_row(session, Membership, userid=userid, department_id=department_id,
+                  is_leader=True).is_leader = True
+
+
+def _leads(entry: dict, department_id: int) -> bool:
+    """Whether a user/get or user/list entry leads `department_id` (is_leader_in_dept)."""
+    flags = entry.get("is_leader_in_dept") or []
+    return any(d == department_id and flag
+               for d, flag in zip(entry.get("department") or [], flags, strict=False))
+
+
+def _ask(client, endpoint: str, **params) -> dict | None:
+    """GET a directory endpoint with the lookup's short timeout; None if it failed."""
+    try:
+        return client.get(endpoint, params=params, timeout=LOOKUP_TIMEOUT)
+    except (WeChatClientException, requests.RequestException) as exc:
+        log.warning("%s failed while looking up heads: %s", endpoint,
+                    getattr(exc, "errcode", None) or type(exc).__name__)
+        return None

@@ -9,11 +9,15 @@ from models import Account, Filing
 
 def make_account(app, *, name="文法学院微信", platform="WX", external_id="wenfa2019",
                  department_id=5, status="active", filing_no="WX-2025-0001", opened=None,
-                 admins=("zhangsan",)) -> int:
+                 admins=("zhangsan",), leader=None) -> int:
+    """An account; `leader` is the 负责人 as (userid, name)."""
+    details = {"opened": opened} if opened else {}
+    if leader:
+        details["leader"] = {"userid": leader[0], "name": leader[1], "phone": None}
     with Session(app.extensions["filingbot.engine"]) as session:
         account = Account(name=name, platform=platform, external_id=external_id,
                           department_id=department_id, status=status, filing_no=filing_no,
-                          details={"opened": opened} if opened else {},
+                          details=details,
                           admin_userids=list(admins))
         session.add(account)
         session.commit()

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot import create_app
+from bot.render import render_text
 from bot.wecom.emulator.phone import Phone, flask_target
 from models import Conversation, InboundEvent, OutboxMessage, User
 from tests.wecom import AES_KEY, CORP_ID, TOKEN
@@ -253,3 +254,18 @@ def test_long_replies_are_split_into_messages_of_at_most_2048_bytes(app, wecom):
 def test_healthz_checks_the_database(app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.get_json()["database"] == "ok"
+
+
+@pytest.mark.parametrize("text", ["a]]>b", "]]>", "]]>]]>", "x]]]]>y<![CDATA[z]]>", "<&>\"'"])
+def test_item1_reply_with_cdata_end_is_well_formed(app, wecom, text):
+    """wechatpy wraps reply text in CDATA as is: `]]>` in it must not end the section early,
+    neither in the reply nor in the stored copy a retried callback is answered with."""
+    expected = render_text("help/menu", unknown=text)
+    first = wecom.as_user("zhangsan").say(text)  # the emulator parses the decrypted reply XML
+    assert first.status == 200 and first.text == expected
+    with Session(app.extensions["filingbot.engine"]) as session:
+        stored = session.scalar(select(InboundEvent.reply))
+    assert xmltodict.parse(stored)["xml"]["Content"] == expected
+    again = wecom.phone.redeliver("zhangsan", first.query, first.body)
+    assert again.status == 200 and again.text == expected
+    assert wecom.texts("zhangsan") == [expected, expected]

@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
-from workflow import roles
 from models import Membership, RoleGrant, User
+from workflow import roles
 
 
 def test_db_upgrade_is_idempotent(runner):

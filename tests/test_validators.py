@@ -396,6 +396,7 @@ def test_password_refused_cites_article_13():
     Invalid("safety_events", value="x"), Invalid("password"),
     # Raised by handlers/forms/answers.py; their texts live in the same template.
     Invalid("month", value="x"), Invalid("person", value="x"),
+    Invalid("date_future", value="2030年1月", today=datetime.date(2026, 11, 25)),
     Invalid("one_person", label="负责人"),
     Invalid("outsider_phone", value="x"), Invalid("no_accounts"),
     Invalid("account_other_dept", value="x"), Invalid("account", value="x"),

@@ -6,6 +6,15 @@ from workflow.kinds import Stage, kind_of, stage_of
 from workflow.roles import department_heads, holders
 
 
+class HeadsUnknown(Exception):
+    """Nobody known leads `department_id`: raised inside a callback's transaction, which rolls
+    back, asks WeCom (bot.directory.lookup_heads) with no transaction open, and starts again."""
+
+    def __init__(self, department_id: int):
+        super().__init__(department_id)
+        self.department_id = department_id
+
+
 def approvers(session, filing, stage: Stage) -> list[str]:
     """Userids entitled to decide `filing` at `stage`; never its submitter (SPEC §2)."""
     if stage.deciders == "dept_heads":
@@ -21,6 +30,10 @@ def route(uow, filing) -> None:
     if stage is None:
         return
     recipients = approvers(uow.session, filing, stage)
+    if not recipients and stage.deciders == "dept_heads" and uow.heads_looked_up is not None \
+            and filing.department_id not in uow.heads_looked_up \
+            and not department_heads(uow.session, filing.department_id):
+        raise HeadsUnknown(filing.department_id)  # WeCom is asked, then the message again
     if not recipients:
         uow.tell([filing.submitter], "approval/no_approver", filing=filing, stage=stage)
         admins = holders(uow.session, "admin")

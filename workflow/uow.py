@@ -49,7 +49,7 @@ class UnitOfWork:
     together with the inbound key (bot.wecom.inbound)."""
 
     def __init__(self, session: Session, *, settings, clock, notifier: Notifier,
-                 actor: Actor = SYSTEM, as_of=None):
+                 actor: Actor = SYSTEM, as_of=None, heads_looked_up: frozenset | None = None):
         self.session = session
         self.settings = settings
         self.clock = clock  # timestamps of rows and messages
@@ -57,6 +57,9 @@ class UnitOfWork:
         self.notifier = notifier
         self.actor = actor
         self.enqueued = 0  # messages and card updates queued: the dispatcher is woken after
+        # A callback's departments whose heads WeCom was asked for while handling its message;
+        # None where no lookup can be made (jobs, CLI): see workflow.routing.HeadsUnknown.
+        self.heads_looked_up = heads_looked_up
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -10,9 +10,10 @@ Modules: `common` (constants, Planned), `plan` (what is due), `admin_drift` (变
 `delivery` (record keys, queue messages), `report` (describe), `daily` (run);
 progress is workflow.review's."""
 
-from bot.reminders.admin_drift import check_drift
+from bot.reminders.admin_drift import check_drift, sync_and_check
 from bot.reminders.common import due_time, review_window
 from bot.reminders.daily import run
 from bot.reminders.report import describe
 
-__all__ = ["check_drift", "describe", "due_time", "review_window", "run"]
+__all__ = ["check_drift", "describe", "due_time", "review_window", "run",
+           "sync_and_check"]

@@ -18,6 +18,7 @@ from bot.context import Ctx, Sender
 from bot.direct_sql import DirectStatement
 from bot.wecom.replies import render_reply
 from models import QUESTION_PREFIX, Conversation, InboundEvent, KeyValue, User
+from workflow.routing import HeadsUnknown
 
 log = logging.getLogger(__name__)
 
@@ -85,28 +86,45 @@ def route(app, conn, sender: Sender, message, key: str) -> tuple[Ctx, str]:
 
     Two messages from one sender can be handled at the same instant (a double tap on send,
     two phones): both may, say, start a form, and the second to commit fails on a unique key.
-    That one is handled again, after the first, as if it had arrived second. A bug must not
+    That one is handled again, after the first, as if it had arrived second. So is a message
+    whose filing found no head of its department, once WeCom was asked. A bug must not
     become a 500, which WeCom would retry three times: the inbound key is kept with an
     apology so retries get the same answer."""
-    for again in (False, True):
-        if again or sender.has_conversation or sender.has_question:
+    retried, looked_up = False, frozenset()
+    while True:
+        if retried or looked_up or sender.has_conversation or sender.has_question:
             # State will be read and changed: take the write transaction now and read the
             # sender again inside it.
             conn.begin()
             sender = load_sender(conn, message.source)
         ctx = Ctx(connection=conn, settings=app.config["SETTINGS"],
-                  clock=app.extensions["filingbot.clock"], user=sender, message=message)
+                  clock=app.extensions["filingbot.clock"], user=sender, message=message,
+                  heads_looked_up=looked_up)
         try:
             app.extensions["filingbot.router"].dispatch(ctx)
             reply_xml = render_reply(ctx, message)
             ctx.flush()
             return ctx, reply_xml
+        except HeadsUnknown as unknown:
+            # A filing found nobody known to lead its department. WeCom is asked with no
+            # transaction open (no lock held while it answers), then the message is handled
+            # again from the start, as if it had arrived after the lookup.
+            ctx.close()
+            conn.rollback()
+            if unknown.department_id in looked_up:
+                log.error("heads of department %s still unknown after a lookup",
+                          unknown.department_id)
+                break
+            directory.lookup_heads(app.extensions["filingbot.engine"],
+                                   app.extensions["filingbot.client"], unknown.department_id)
+            looked_up |= {unknown.department_id}
         except Exception as exc:
             ctx.close()
             conn.rollback()
-            if isinstance(exc, IntegrityError) and not again:
+            if isinstance(exc, IntegrityError) and not retried:
                 log.info("%s collided with a concurrent message from its sender: handled again",
                          key)
+                retried = True
                 continue
             log.exception("handler failed for %s", key)
             break

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from xml.sax.saxutils import escape
 
-from wechatpy.enterprise import create_reply
+from wechatpy.enterprise.replies import TextReply
+from wechatpy.fields import StringField
 from wechatpy.utils import to_text
 
 from bot.render import Rendered
@@ -17,15 +18,36 @@ from bot.render import Rendered
 PASSIVE_TEXT_LIMIT = 2048  # bytes of UTF-8 (doc 90241)
 
 
+class CDataField(StringField):
+    """A CDATA field that stays well-formed whatever the text.
+
+    wechatpy's StringField puts the text in `<![CDATA[...]]>` as is, so a `]]>` inside it ends
+    the section early and WeCom cannot parse the reply. Each `]]>` is split across two sections
+    (`]]` ends one, `>` starts the next): a parser joins them back into the original text."""
+
+    def to_xml(self, value):
+        """`<Name><![CDATA[value]]></Name>`, with every `]]>` in value split."""
+        text = self.converter(value).replace("]]>", "]]]]><![CDATA[>")
+        return f"<{self.name}><![CDATA[{text}]]></{self.name}>"
+
+
+class SafeTextReply(TextReply):
+    """wechatpy's enterprise text reply, its string fields declared as CDataField."""
+
+    source = CDataField("FromUserName")
+    target = CDataField("ToUserName")
+    content = CDataField("Content")
+
+
 def text_reply_xml(content: str, message) -> str:
     """Plaintext XML of a passive text reply to `message`."""
-    return create_reply(content, message).render()
+    return SafeTextReply(message=message, content=content).render()
 
 
 def update_button_reply_xml(replace_name: str, message) -> str:
     """Plaintext XML that greys out the tapped button of the tapper's own card.
 
-    Built with escaped text rather than CDATA: wechatpy's CDATA fields do not escape `]]>`.
+    Built with escaped text: wechatpy 1.8 has no reply class for this message type.
     """
     return (
         "<xml>"

@@ -54,10 +54,16 @@ class Edits:
         self.advance()
 
     def back(self) -> None:
+        """返回: the answered question just before this one in the form's order (after a
+        one-shot paste the answers were not given in that order)."""
         history = list(self.dialogue.history)
-        if not history:
+        order = [f.name for f in self.form.fields]
+        here = order.index(self.conv.step) if self.conv.step in order else len(order)
+        earlier = [n for n in history if n in order and order.index(n) < here]
+        if not earlier:
             return self.repeat(error=hint("first_question"))
-        previous = history.pop()
+        previous = max(earlier, key=order.index)
+        history.remove(previous)
         self.conv.answers = {k: val for k, val in self.answers.items() if k != previous}
         update(self.conv, step=previous, history=history,
                skipped=[n for n in self.dialogue.skipped if n != previous],

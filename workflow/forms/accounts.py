@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from bot.clock import SHANGHAI
 from bot.render import render_text
 from models import Account, AccountStatus, Filing, FilingStatus
 from workflow.forms import validators as v
@@ -75,12 +76,20 @@ def describe_account(account: Account) -> str:
 
 
 def account_start_year(fc: FormContext) -> int | None:
+    """The year the chosen account came into existence: its 开通时间, or for an account the
+    school applied for (art. 6), the year its 申请 was approved; None when unknown."""
     chosen = fc.answers.get("account")
     if not chosen:
         return None
     account = fc.session.get(Account, chosen["id"])
-    opened = (account.details or {}).get("opened") if account else None
-    return int(opened[:4]) if opened else None
+    if account is None:
+        return None
+    opened = (account.details or {}).get("opened")
+    if opened:
+        return int(opened[:4])
+    applied = fc.session.scalar(select(Filing.id).where(
+        Filing.kind == "apply", Filing.account_id == account.id).limit(1))
+    return account.created_at.astimezone(SHANGHAI).year if applied else None
 
 
 # --- duplicates ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Pure rules live in validators.py; people.py and accounts.py read what needs the 
 from __future__ import annotations
 
 import re
+from calendar import monthrange
+from datetime import date
 
 from models import User
 from workflow.forms import accounts, people
@@ -55,7 +57,7 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     if kind == "safety":
         return v.safety_events(text)
     if kind == "month":
-        return read_month(text)
+        return read_month(text, fc.today)
     if kind == "person":
         if text in ("默认", "同上") and (default := default_value(field, fc)) is not None:
             return default
@@ -65,15 +67,17 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     return v.text(text, label=field.label, max_len=field.max_len)
 
 
-def read_month(text: str) -> str:
-    """A start date as YYYY, YYYY-MM or YYYY-MM-DD."""
+def read_month(text: str, today: date) -> str:
+    """A start date as YYYY, YYYY-MM or YYYY-MM-DD, a real date and not after `today`."""
     match = MONTH.match(text.replace(" ", ""))
     if not match or not 1990 <= int(match.group(1)) <= 2100:
         raise v.Invalid("month", value=text[:20])
-    year, month, day = match.group(1), match.group(2), match.group(3)
-    if month and not 1 <= int(month) <= 12 or day and not 1 <= int(day) <= 31:
+    year, month, day = (int(p) if p else None for p in match.groups())
+    if month and not 1 <= month <= 12 or day and not 1 <= day <= monthrange(year, month)[1]:
         raise v.Invalid("month", value=text[:20])
-    return "-".join([year] + [f"{int(p):02d}" for p in (month, day) if p])
+    if (year, month or 1, day or 1) > (today.year, today.month, today.day):
+        raise v.Invalid("date_future", value=text[:20], today=today)
+    return "-".join([str(year)] + [f"{p:02d}" for p in (month, day) if p])
 
 
 def default_value(field: Field, fc: FormContext):

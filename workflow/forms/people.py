@@ -70,7 +70,9 @@ def read_people(field: Field, text: str, fc: FormContext, directory: Directory |
     return list(unique.values())
 
 
-PHONE_TAIL = re.compile(r"^(.*?)[\s:：]*((?:\+?86)?[\d\- ]{7,}\d)$")
+# A phone after the name: a mobile, or a landline as people write it (see v.phone).
+PHONE_TAIL = re.compile(r"^(.*?)[\s:：]*((?:(?:\+|00)86[\s-]*)?(?:[(（]0\d{0,3}[)）][\s-]*)?"
+                        r"\d[\d\- ]{5,}\d(?:转\d{1,6})?)$")
 
 
 def read_person(text: str, fc: FormContext, directory: Directory | None = None) -> dict:

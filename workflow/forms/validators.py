@@ -61,8 +61,10 @@ _HANDLE_RE = re.compile(r"@?[^\s@]\S{0,63}")
 _URL_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 _PHONE_SEPARATORS_RE = re.compile(r"[\s-]+")
 _MOBILE_RE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
-_PAREN_AREA_RE = re.compile(r"^\((0\d{2,3})\)-?")
-_LANDLINE_RE = re.compile(r"(0\d{2,3})-?(\d{7,8})(?:(?:-|转)(\d{1,6}))?")
+_COUNTRY_RE = re.compile(r"^(?:\+|00)86[\s-]*")
+_TRUNK_RE = re.compile(r"^\(0\)[\s-]*")  # "+86 (0)29 …": the trunk 0, written in brackets
+_PAREN_AREA_RE = re.compile(r"^\((0\d{2,3})\)")
+_EXTENSION_RE = re.compile(r"^(.*?)转(\d{1,6})$")
 _YEAR_RE = re.compile(r"([1-9]\d{3})\s*年?")
 _COUNT_RE = re.compile(r"(\d+(?:\.\d+)?)(万|w|千|k|亿)?")
 _COUNT_GROUPED_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -159,24 +161,47 @@ def url(text: str) -> str:
 
 
 def phone(text: str) -> str:
-    """A mainland mobile (returned as 11 digits) or a landline with area code ('0xx-xxxxxxxx')."""
+    """A mainland mobile (returned as 11 digits) or a landline with area code ('0xx-xxxxxxxx',
+    '-ext' after it): 029-8888-1234, (029)88881234, +86 (0)29 8888 1234 → 029-88881234."""
     folded = _fold(text)
     compact = _PHONE_SEPARATORS_RE.sub("", folded)
     mobile = _MOBILE_RE.fullmatch(compact)
     if mobile:
         return mobile.group(1)
-    landline = _PAREN_AREA_RE.sub(r"\1-", _SPACE_RE.sub("", folded))
-    match = _LANDLINE_RE.fullmatch(landline)
-    if match:
-        area, number, ext = match.groups()
-        if "-" not in landline[: len(area) + 1]:
-            # No separator typed: 010 and 02x are the only three-digit area codes.
-            digits = area + number
-            split = 3 if digits.startswith(("010", "02")) else 4
-            area, number = digits[:split], digits[split:]
-        if 7 <= len(number) <= 8:
-            return f"{area}-{number}" + (f"-{ext}" if ext else "")
-    raise Invalid("phone", value=text.strip())
+    landline = _landline(folded)
+    if landline is None:
+        raise Invalid("phone", value=text.strip())
+    return landline
+
+
+def _landline(folded: str) -> str | None:
+    """'0xx-xxxxxxxx[-ext]' from a landline as people write it, or None."""
+    local = _COUNTRY_RE.sub("", folded)
+    international = local != folded
+    local = _TRUNK_RE.sub("0", local)
+    if international and not local.startswith("0"):  # +86 29 8888 1234: no trunk 0 written
+        local = "0" + local
+    local = _PAREN_AREA_RE.sub(r"\1-", local)
+    extension = None
+    if match := _EXTENSION_RE.fullmatch(local):
+        local, extension = match.groups()
+    groups = [g for g in _PHONE_SEPARATORS_RE.split(local) if g]
+    if not groups or not all(g.isdigit() for g in groups) or not groups[0].startswith("0"):
+        return None
+    if len(groups[0]) in (3, 4):
+        area, rest = groups[0], groups[1:]
+    else:  # area and number typed together: 010 and 02x are the only three-digit area codes
+        split = 3 if groups[0].startswith(("010", "02")) else 4
+        area, rest = groups[0][:split], [groups[0][split:], *groups[1:]]
+    number = ""
+    while rest and len(number) < 7:  # 8888-1234: the number written in two groups
+        number += rest.pop(0)
+    if not 7 <= len(number) <= 8 or len(rest) > 1 or (rest and extension):
+        return None
+    extension = rest[0] if rest else extension
+    if extension is not None and not 1 <= len(extension) <= 6:
+        return None
+    return f"{area}-{number}" + (f"-{extension}" if extension else "")
 
 
 def year(text: str, *, today: datetime.date, not_before: int | None = None) -> int:

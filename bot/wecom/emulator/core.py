@@ -44,6 +44,12 @@ class Emulator:
     clock: callable = time.time
     faults: list = field(default_factory=list)  # ("http500"|"errcode", value) consumed per call
     extra_users: list = field(default_factory=list)  # more members, shaped like DEMO_USERS
+    # Directory changes since the demo directory was set up: userid -> new [(department id,
+    # is leader)], or None for a member who left the corp (see move() and leave()).
+    changes: dict = field(default_factory=dict)
+    # Answer department/get and department/list without department_leader, as WeCom does for
+    # leaders outside the app's visible range (doc 95407): the bot must fall back to user/list.
+    hide_department_leader: bool = False
     _recent: dict = field(default_factory=dict)  # body hash -> (time, answer), for duplicate checks
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -52,7 +58,21 @@ class Emulator:
 
     @property
     def users(self) -> list:
-        return [*directory.DEMO_USERS, *self.extra_users]
+        """Members as the directory stands now: the demo users, extra ones, and the changes."""
+        found = []
+        for userid, name, position, places in [*directory.DEMO_USERS, *self.extra_users]:
+            places = self.changes.get(userid, places)
+            if places is not None:
+                found.append((userid, name, position, places))
+        return found
+
+    def move(self, userid: str, places: list) -> None:
+        """The member's departments (and whether they lead each) are now `places`."""
+        self.changes[userid] = list(places)
+
+    def leave(self, userid: str) -> None:
+        """The member left the corp: gone from user/get, user/list and department_leader."""
+        self.changes[userid] = None
 
     # --- failure injection -------------------------------------------------------------
     def fail_next(self, count: int, kind: str = "http500", errcode: int = -1) -> None:
@@ -252,17 +272,24 @@ class Emulator:
         root = dept_id if dept_id is not None else 1
         if root not in {d[0] for d in directory.DEMO_DEPARTMENTS}:
             raise ApiError(60123, "invalid party id")
-        found = [directory.department_json(d, self.users) for d in directory.subtree(root)]
+        found = [self._department(d) for d in directory.subtree(root)]
         if simple:
             return {"department_id": [{"id": d["id"], "parentid": d["parentid"],
                                        "order": d["order"]} for d in found]}
         return {"department": found}
 
     def department_get(self, dept_id: int) -> dict:
+        """获取单个部门详情 (doc 95407): the department with its department_leader."""
         try:
-            return {"department": directory.department_json(dept_id, self.users)}
+            return {"department": self._department(dept_id)}
         except KeyError:
             raise ApiError(60123, "invalid party id") from None
+
+    def _department(self, dept_id: int) -> dict:
+        found = directory.department_json(dept_id, self.users)
+        if self.hide_department_leader:
+            del found["department_leader"]
+        return found
 
     # --- what a member's phone shows -------------------------------------------------------
     def record_passive(self, userid: str, msgtype: str, body: dict) -> None:
