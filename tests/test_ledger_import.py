@@ -398,3 +398,28 @@ def test_a_pending_account_without_an_id_round_trips(app, runner, session, tmp_p
     assert report.counts == {"new": 0, "update": 0, "unchanged": 1, "error": 0}
     session.expire_all()
     assert session.scalar(select(Account.status)) == "pending"  # an import never changes status
+
+
+def test_a_password_in_a_cell_is_refused_and_never_shown(app, session):
+    report = import_file(app, ledger_bytes([
+        line("密码：abc12345", "mima0001", department="文法学院", leader="李明", admins="张三"),
+        line("文法学院", "wenfa2019", department="文法学院", leader="李明", admins="张三",
+             purpose="账号 密码:xyz98765")]))
+    assert [r.outcome for r in report.rows] == ["error", "error"]
+    assert all("第十三条" in r.errors[0] for r in report.rows)
+    assert "abc12345" not in report.text() and "xyz98765" not in report.text()
+    assert count(session, Account) == 0 and count(session, AuditLog) == 0
+
+
+def test_updating_a_closed_account_keeps_it_closed(app, session):
+    session.add(Account(platform="WX", name="旧号", external_id="jiuhao01", department_id=5,
+                        status="closed", filing_no="WX-2020-0001", details={}))
+    session.commit()
+    report = import_file(app, ledger_bytes([
+        line("旧号改名", "jiuhao01", department="文法学院", leader="李明", admins="张三",
+             number="WX-2020-0001")]))
+    [row] = report.rows
+    assert row.outcome == "update" and "导入不改变账号状态" in row.notes[0]
+    session.expire_all()
+    account = session.scalar(select(Account))
+    assert (account.name, account.status) == ("旧号改名", "closed")

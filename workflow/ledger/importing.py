@@ -37,6 +37,7 @@ from workflow.forms import validators as v
 from workflow.forms.catalog import REGISTER
 from workflow.forms.context import FormContext, NeedsChoice
 from workflow.ledger.members import LedgerDirectory
+from workflow.ledger.names import labels as names_labels
 from workflow.ledger.upload import LedgerFile, LedgerFileError, read_ledger
 from workflow.numbers import parse_filing_number, raise_sequence, reserve_sequences
 
@@ -157,7 +158,9 @@ class Checker:
 
     def check(self, row) -> RowResult:
         """The outcome of one row."""
-        result = RowResult(row.number, name=row.cells.get("name", ""))
+        name = row.cells.get("name", "")
+        # Art. 13: a cell holding a password is refused (read_fields) and never shown back.
+        result = RowResult(row.number, name="" if v.looks_like_password(name) else name[:50])
         values, missing = self.read_fields(row, result)
         department_id = self.read_department(row, result)
         platform, external_id = values.get("platform"), values.get("external_id")
@@ -346,7 +349,14 @@ class Checker:
         result.seen = {k: existing[k] for k in WRITTEN}
         result.changed = [labels[key] for key in changed]
         result.outcome = "update" if changed else "unchanged"
+        if changed and existing["status"] != AccountStatus.ACTIVE:
+            result.notes.append(row_text("status_kept", status=labels_of_status(existing)))
         return result
+
+
+def labels_of_status(account: dict) -> str:
+    """An account's status as the listings name it."""
+    return names_labels().account_statuses.get(account["status"], account["status"])
 
 
 def has_value(account: dict, name: str) -> bool:
