@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot import outbox
 from bot.render import render_card, render_text
 from models import Card, Department, OutboxMessage, User
-from workflow.forms.answers import show
+from workflow.changes import field_text
 from workflow.kinds import kind_of
 from workflow.uow import SYSTEM, Actor, UnitOfWork
 
@@ -69,7 +69,7 @@ class OutboxNotifier:
 def card_context(session, filing, stage, task_id: str) -> dict:
     """What the decision card shows: the form's first fields, who filed it, from where."""
     form = kind_of(filing).form
-    rows = [(f.label, clip(show(f, filing.fields[f.name]), 30)) for f in form.fields
+    rows = [(f.label, clip(field_text(session, filing, form, f), 30)) for f in form.fields
             if f.on_card and filing.fields.get(f.name) not in (None, "", [])][:CARD_ROWS]
     submitter = session.get(User, filing.submitter)
     department = session.get(Department, filing.department_id) if filing.department_id else None

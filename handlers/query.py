@@ -56,7 +56,7 @@ def show_account(ctx, reference: str) -> None:
         ctx.reply("query/account_not_found", reference=reference[:30])
         return
     ctx.reply("query/account", account=history.account, entries=history.entries,
-              filings=history.filings, names=history.names, forms=FORMS,
+              filings=history.filings, names=history.names, forms=FORMS, people=history.people,
               platforms=PLATFORM_NAMES, delta=BEIJING)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +19,8 @@ class Filing(SQLModel, table=True):
     fields: dict = json_field()
     status: FilingStatus = status_field(FilingStatus, 24)
     version: int = 1
+    # the day the department must act by: a 年检 sent back for 限期整改, an ordered closure
+    due_on: date | None = None
     created_at: datetime = time_field(default_now=True)
     updated_at: datetime = time_field(default_now=True)
 

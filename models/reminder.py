@@ -13,7 +13,8 @@ from models.base import json_field, time_field
 class ReminderSent(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("kind", "target", "period", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # annual | nudge | digest | final | drift | zero
+    # annual | nudge | stalled | deadline | digest | final | drift | zero
+    kind: str = Field(max_length=16)
     target: str = Field(max_length=64)  # account id, filing id:stage, department id, "office"
     period: str = Field(max_length=32)  # review year, ISO week, round…
     seq: int = 1

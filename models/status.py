@@ -12,6 +12,7 @@ class FilingStatus(StrEnum):
     AWAITING_OFFICE = "awaiting_office"
     AWAITING_TECH = "awaiting_tech"
     AWAITING_BUILD = "awaiting_build"
+    AWAITING_CLOSURE = "awaiting_closure"  # 注销 approved: the account's keepers confirm it
     APPROVED = "approved"
     REJECTED = "rejected"
     RETURNED = "returned"
@@ -32,9 +33,11 @@ class FilingStatus(StrEnum):
 
 
 class AccountStatus(StrEnum):
-    """An account in the registry: applied and not built, active, closed, or ordered closed."""
+    """An account in the registry: applied and not built, active, being closed (注销 approved,
+    not yet confirmed closed on its platform), closed, or ordered closed."""
 
     PENDING = "pending"
     ACTIVE = "active"
+    CLOSING = "closing"
     CLOSED = "closed"
     ORDERED_CLOSED = "ordered_closed"

@@ -87,7 +87,8 @@ def test_return_asks_the_decider_for_a_reason_and_forwards_it(wecom, session):
     say(wecom, "zhangsan", REGISTER, "确认")
     tap(wecom, "liming", "退回")
     assert "理由" in last_text(wecom, "liming")
-    assert "已记录" in say(wecom, "liming", "账号名称请用全称")
+    assert "账号名称请用全称" in say(wecom, "liming", "账号名称请用全称")
+    assert "已发给" in say(wecom, "liming", "确认")
     assert "账号名称请用全称" in last_text(wecom, "zhangsan")
     [decision] = session.scalars(select(Decision)).all()
     assert (decision.outcome, decision.reason) == ("reject", "账号名称请用全称")
@@ -132,6 +133,8 @@ def test_close_life(wecom, session):
     say(wecom, "zhangsan", "注销\n账号：1\n原因：停止运营", "确认")
     tap(wecom, "liming", "确认")
     tap(wecom, "zhaoliu", "批准")
+    assert refresh(session, Account, account_id).status == "closing"  # until confirmed
+    tap(wecom, "zhangsan", "已注销")  # its administrator, on the platform
     assert refresh(session, Account, account_id).status == "closed"
 
 
@@ -153,7 +156,7 @@ def test_annual_pass_records_the_review_year(wecom, session):
 def test_annual_fail_orders_closure_and_opens_a_case(wecom, session):
     annual(wecom)
     tap(wecom, "wangwu", "不合格")
-    say(wecom, "wangwu", "多次发布未经审核的信息")
+    say(wecom, "wangwu", "多次发布未经审核的信息", "确认")
     assert session.scalars(select(Account)).one().status == "ordered_closed"
     case = session.scalar(select(Filing).where(Filing.status == "ordered"))
     assert case.kind == "close"
@@ -163,6 +166,8 @@ def test_annual_fail_orders_closure_and_opens_a_case(wecom, session):
     say(wecom, "zhangsan", "注销\n账号：1\n原因：年检不合格", "确认")
     tap(wecom, "liming", "确认")
     tap(wecom, "zhaoliu", "批准")
+    assert refresh(session, Filing, case.id).status == "ordered"  # not closed yet
+    tap(wecom, "zhangsan", "已注销")
     assert refresh(session, Filing, case.id).status == "done"
     assert session.scalars(select(Account)).one().status == "closed"
 
@@ -171,8 +176,9 @@ def test_annual_rectify_sends_the_requirements_and_allows_resubmission(wecom, se
     annual(wecom)
     tap(wecom, "wangwu", "限期整改")
     assert "整改期限" in last_text(wecom, "wangwu")
-    say(wecom, "wangwu", "3月31日前补齐审核记录")
-    assert "3月31日前补齐审核记录" in last_text(wecom, "liming")
+    say(wecom, "wangwu", "3月31日前补齐审核记录", "确认")
+    assert "补齐审核记录" in last_text(wecom, "liming")
+    assert "整改期限：2027-03-31" in last_text(wecom, "liming")  # the day written first
     assert "整改要求" in last_text(wecom, "zhangsan")
     reply = say(wecom, "zhangsan", "年检\n账号：1\n年度：2025\n发文数量：150\n粉丝数：3000\n"
                 "审核制度：是\n专人管理：是\n安全事件：无")
@@ -191,9 +197,9 @@ def test_report_goes_to_tech(wecom, session):
         "链接：https://weibo.com/u/1\n情况说明：冒充招生", "确认")
     card = cards(wecom, "zhengshi")[-1]
     assert "疑似冒用" in card["body"]["sub_title_text"]
-    tap(wecom, "zhengshi", "已处理")
+    tap(wecom, "zhengshi", "已联系平台处理")
     assert session.scalars(select(Filing)).one().status == "done"
-    assert "已处理" in last_text(wecom, "xuli")
+    assert "已联系平台处理" in last_text(wecom, "xuli")
 
 
 def test_no_approver_tells_the_submitter_and_alerts_admins(wecom, runner, session):

@@ -40,7 +40,8 @@ def test_a_reason_question_does_not_swallow_commands(wecom, session):
     wecom.drain()
     assert "1. 新浪微博" in say(wecom, "liming", "登记")  # a command, not the reason
     say(wecom, "liming", "取消")
-    assert "已记录" in say(wecom, "liming", "材料不全")
+    assert "「材料不全」" in say(wecom, "liming", "材料不全")
+    assert "已发给" in say(wecom, "liming", "确认")
 
 
 def test_commands_pass_through_a_form_and_the_form_waits(wecom, session):

@@ -218,7 +218,7 @@ def test_accounts_of_other_departments_cannot_be_chosen(wecom, session):
 
 def test_change_needs_a_new_leader_or_admin(wecom, session):
     make_account(wecom.app)
-    chat(wecom, "zhangsan", "变更", "文法学院微信", "跳过", "跳过")
+    chat(wecom, "zhangsan", "变更", "文法学院微信", "跳过", "跳过", "跳过", "跳过", "跳过")
     assert "至少" in chat(wecom, "zhangsan", "人事调整", "确认")
     chat(wecom, "zhangsan", "修改 新管理员", "lisi")
     chat(wecom, "zhangsan", "确认")

@@ -159,4 +159,5 @@ def test_item17_a_password_in_a_reason_is_not_the_reason(wecom, session):
     assert "第十三条" in say(wecom, "liming", "账号密码：Xd2019abc 请改")
     assert "第十三条" in say(wecom, "liming", "驳回 1 password=Xd2019abc")
     assert stored_anywhere(session, "Xd2019abc") == []
-    assert "已记录" in say(wecom, "liming", "名称请用全称")
+    assert "「名称请用全称」" in say(wecom, "liming", "名称请用全称")  # shown back (item 5)
+    assert "已发给" in say(wecom, "liming", "确认")

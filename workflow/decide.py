@@ -6,10 +6,12 @@ of the choice (workflow.kinds). Card taps, 同意/驳回 texts, the office web a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select, update
 
 from models import Account, AuditLog, Decision, Filing, FilingStatus, User
+from workflow.deadlines import case_for
 from workflow.effects import Transition
 from workflow.kinds import Choice, kind_of, stage_named, stage_of
 from workflow.roles import department_heads
@@ -36,17 +38,24 @@ class Outcome:
         return self.decided and self.choice.asks_reason and not self.decision.reason
 
     @property
+    def asks_date(self) -> bool:
+        """The decider should now say on which day it happened (已注销)."""
+        return self.decided and self.choice.asks_date
+
+    @property
     def asks_build_id(self) -> bool:
         """The decider should now give the new account's ID (已开通)."""
         return self.decided and self.choice.asks_build_id
 
 
 def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str | None = None,
-           tapped: str | None = None, click_code: str | None = None) -> Outcome:
+           due_on: date | None = None, tapped: str | None = None,
+           click_code: str | None = None) -> Outcome:
     """Decide `filing_id` at `stage_name` as uow.actor; exactly one concurrent decision wins.
 
-    `tapped`/`click_code`: the card tapped and its fresh response code, so that card is
-    greyed out with the code of this very click."""
+    `due_on`: the deadline the decider gave, for a choice that sets one (checked by
+    workflow.deadlines.check_due); `tapped`/`click_code`: the card tapped and its fresh
+    response code, so that card is greyed out with the code of this very click."""
     session, actor = uow.session, uow.actor
     filing = session.get(Filing, filing_id)
     if filing is None:
@@ -57,7 +66,7 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     choice = stage.choice(choice_key)
     if choice is None:
         return Outcome(False, "unknown_choice", filing)
-    if filing.submitter == actor.userid:
+    if filing.submitter == actor.userid and not stage.submitter_decides:
         return Outcome(False, "own_filing", filing)
     if actor.userid not in approvers(session, filing, stage):
         return Outcome(False, "not_entitled", filing, choice)
@@ -88,13 +97,16 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     closed_text = f"{choice.done_text} · {actor.name}"
     uow.close_cards(filing, stage.name, closed_text, tapped=tapped, click_code=click_code)
     kind = kind_of(filing)
-    transition = Transition(filing, kind, stage, choice, decision)
+    transition = Transition(filing, kind, stage, choice, decision,
+                            due_on=due_on if choice.sets_deadline else None)
     for effect in choice.effects:
         effect(uow, transition)
     if FilingStatus(filing.status).waiting:
         route(uow, filing)  # the next stage's deciders get their card
-    uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
-             decider=actor.name, form=kind.form, account=account_of(session, filing))
+    if filing.submitter != actor.userid:  # a submitter confirming their own closure knows
+        uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
+                 decider=actor.name, form=kind.form, account=account_of(session, filing),
+                 **transition.told)
     if reason and choice.asks_reason:
         tell_reason(uow, filing, decision, reason)
     return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision)
@@ -130,13 +142,26 @@ def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
     """Record why (驳回, 退回, 限期整改 …) and tell the submitter — and the department's heads
     where the choice concerns them — what the decider said ("" when they skipped it)."""
     decision.reason = reason
+    case = deadline_case(uow.session, filing, decision)
+    uow.tell(reason_readers(uow.session, filing, decision, uow.actor.userid), "approval/reason",
+             filing=filing, decision=decision, reason=reason, decider=uow.actor.name,
+             form=kind_of(filing).form, due_on=case.due_on if case is not None else None)
+
+
+def deadline_case(session, filing: Filing, decision: Decision) -> Filing | None:
+    """The filing carrying the deadline `decision` set (None when its choice sets none)."""
     choice = stage_named(filing, decision.stage).choice(decision.outcome)
-    recipients = {filing.submitter}
-    if choice.tells_heads:
-        recipients |= set(department_heads(uow.session, filing.department_id))
-    uow.tell(sorted(recipients - {uow.actor.userid}), "approval/reason", filing=filing,
-             decision=decision, reason=reason, decider=uow.actor.name,
-             form=kind_of(filing).form)
+    return case_for(session, filing, decision) if choice and choice.sets_deadline else None
+
+
+def reason_readers(session, filing: Filing, decision: Decision, decider: str) -> list[str]:
+    """Who reads a decider's reason: the submitter, and the department's heads where the
+    choice concerns them (限期整改, 不合格); never the decider."""
+    choice = stage_named(filing, decision.stage).choice(decision.outcome)
+    recipients = [filing.submitter]
+    if choice is not None and choice.tells_heads:
+        recipients += department_heads(session, filing.department_id)
+    return [u for u in dict.fromkeys(recipients) if u != decider]
 
 
 def decision_round(session, filing_id: int, stage: str) -> int:

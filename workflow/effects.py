@@ -5,11 +5,16 @@ through the unit of work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
 from models import Account, AccountStatus, AuditLog, Decision, Filing, FilingStatus
+from workflow.changes import changes, current, requested
+from workflow.closure import set_closed_on
+from workflow.deadlines import close_case, default_due, set_due
+from workflow.duplicates import lock_account_id
 from workflow.numbers import next_filing_number
 from workflow.roles import department_heads, holders
 
@@ -23,6 +28,8 @@ class Transition:
     stage: object  # workflow.kinds.Stage
     choice: object  # workflow.kinds.Choice
     decision: Decision
+    due_on: date | None = None  # a deadline the decider gave (限期整改, 不合格)
+    told: dict = field(default_factory=dict)  # what effects add to the messages (old → new …)
 
 
 ACCOUNT_DETAILS = ("homepage", "purpose", "opened", "leader", "admins", "reason", "positioning")
@@ -69,25 +76,50 @@ def reopen_account(uow, t: Transition, account: Account, number: str) -> None:
 
 
 def apply_change(uow, t: Transition) -> None:
-    """变更 approved: the account's 负责人 and/or 管理员 are replaced (art. 5)."""
-    fields = t.filing.fields
+    """变更 approved: the account's 负责人, 管理员, name, platform and/or ID are replaced
+    (art. 5; an account renamed on its platform), audited old → new.
+
+    A new platform/ID pair another account already holds is left unchanged (the form refused
+    it, but someone may have registered it since); the messages say so."""
     account = uow.session.get(Account, t.filing.account_id)
+    before, wanted = current(account), requested(t.filing.fields)
+    platform = wanted.get("platform", account.platform)
+    external_id = wanted.get("external_id", account.external_id)
+    moves = "platform" in wanted or "external_id" in wanted
+    if moves and external_id:
+        lock_account_id(uow.session, platform, external_id)  # as a 登记 of that ID would
+    taken = moves and uow.session.scalar(
+        select(Account.id).where(Account.platform == platform, Account.external_id == external_id,
+                                 Account.id != account.id)) is not None
+    if taken:
+        wanted = {k: val for k, val in wanted.items() if k not in ("platform", "external_id")}
     details = dict(account.details)
-    before = {"leader": details.get("leader"), "admins": details.get("admins")}
-    if fields.get("new_leader"):
-        details["leader"] = fields["new_leader"]
-    if fields.get("new_admins"):
-        details["admins"] = fields["new_admins"]
-        account.admin_userids = [p["userid"] for p in fields["new_admins"] if p.get("userid")]
+    for attr, value in wanted.items():
+        if attr in ("leader", "admins"):
+            details[attr] = value
+        else:
+            setattr(account, attr, value)
+    if "admins" in wanted:
+        account.admin_userids = [p["userid"] for p in wanted["admins"] if p.get("userid")]
     account.details = details
     account.updated_at = uow.clock.now()
-    audit(uow, t.filing, "account:change", before,
-          {"leader": details.get("leader"), "admins": details.get("admins")})
+    audit(uow, t.filing, "account:change", {k: before[k] for k in wanted}, wanted)
+    t.told["changes"] = changes(uow.session, t.filing, t.kind.form)
+    t.told["id_taken"] = bool(taken)
+
+
+def start_closing(uow, t: Transition) -> None:
+    """注销 approved by the office: the account is 注销中 until its keepers confirm it is gone."""
+    set_account_status(uow, t.filing, AccountStatus.CLOSING)
 
 
 def close_account(uow, t: Transition) -> None:
-    """注销 approved, or a new account that cannot be built: the account is closed."""
+    """A 注销 confirmed (closed on the day of the confirmation, until its keeper gives the
+    day), or a new account that cannot be built: the account is closed."""
     set_account_status(uow, t.filing, AccountStatus.CLOSED)
+    account = account_of(uow, t.filing)
+    if t.choice.asks_date and account is not None:
+        set_closed_on(uow, t.filing, account, uow.clock.local_now().date())
 
 
 def complete_ordered_closure(uow, t: Transition) -> None:
@@ -110,18 +142,33 @@ def record_review(uow, t: Transition) -> None:
         account.last_review_year = year
 
 
+def open_rectification(uow, t: Transition) -> None:
+    """限期整改: the 年检 must be put right by a day (30 days unless the office gives one)."""
+    set_due(uow, t.filing, t.due_on or default_due(uow))
+    t.told["due_on"] = t.filing.due_on
+
+
+def close_rectification(uow, t: Transition) -> None:
+    """年检 合格: a rectification it was sent back for is done, its deadline no longer runs."""
+    close_case(uow, t.filing)
+
+
 def order_closure(uow, t: Transition) -> None:
-    """Art. 7: a failed audit orders the account closed and opens a 注销 case to track."""
+    """Art. 7: a failed audit orders the account closed, by a day (30 days unless the office
+    gives one), and opens a 注销 case to track."""
     filing = t.filing
     set_account_status(uow, filing, AccountStatus.ORDERED_CLOSED)
     case = Filing(kind="close", account_id=filing.account_id, department_id=filing.department_id,
                   submitter=uow.actor.userid, status=FilingStatus.ORDERED,
                   fields={"account": filing.fields["account"],
-                          "reason": f"{filing.fields['year']} 年度检查不合格，责令注销"},
+                          "reason": f"{filing.fields['year']} 年度检查不合格，责令注销",
+                          "decision": t.decision.id},
                   created_at=uow.clock.now(), updated_at=uow.clock.now())
     uow.session.add(case)
     uow.session.flush()
     audit(uow, case, "close:ordered", {}, {"status": FilingStatus.ORDERED})
+    set_due(uow, case, t.due_on or default_due(uow))
+    t.told["due_on"] = case.due_on
     heads = department_heads(uow.session, filing.department_id)
     uow.tell(sorted({*heads, filing.submitter}), "approval/ordered_closed", filing=filing,
              case=case)
@@ -132,7 +179,8 @@ def copy_publicity(uow, t: Transition) -> None:
     publicity = [u for u in holders(uow.session, "publicity") if u != t.filing.submitter]
     if publicity:
         uow.tell(publicity, "approval/publicity_copy", filing=t.filing, form=t.kind.form,
-                 account=account_of(uow, t.filing), decider=uow.actor.name)
+                 account=account_of(uow, t.filing), decider=uow.actor.name,
+                 changes=t.told.get("changes", []))
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ class Choice:
     style: int = 1  # 1 blue … 2 grey/red-ish (doc 90236 style 1-4)
     asks_reason: bool = False  # the decider is asked why (驳回, 退回, 限期整改 …)
     asks_build_id: bool = False  # the decider then gives the new account's ID (已开通)
+    asks_date: bool = False  # the decider then gives the day it happened (已注销: default today)
+    sets_deadline: bool = False  # the decider may give a deadline (30 days unless they do)
     refuses: bool = False  # a text 驳回/退回 picks the first refusing choice
     tells_heads: bool = False  # the reason also goes to the department's heads
     guard: Callable | None = None  # guard(uow, filing) → a v.Invalid that closes it as 重复
@@ -46,9 +48,11 @@ class Stage:
     name: str  # dept | office | tech | build …: in card keys and the audit log
     status: FilingStatus  # the filing status that waits at this stage
     title: str  # card title prefix, and how messages name the stage
-    deciders: str  # "dept_heads" or a role (office, tech): see workflow.routing.approvers
+    deciders: str  # "dept_heads", "account_keepers" or a role: see workflow.routing.approvers
     choices: tuple[Choice, ...]
     skipped_by_head: bool = False  # a department head's own filing starts after this stage
+    escalate_to: str | None = None  # a role told once the deciders' nudges are spent
+    submitter_decides: bool = False  # the submitter may decide here too (confirming a closure)
 
     def choice(self, key: str) -> Choice | None:
         """The choice called `key` (None when the stage has none)."""
@@ -131,25 +135,36 @@ ANNUAL = Kind(catalog.ANNUAL, (
     dept_stage(),
     Stage("office", S.AWAITING_OFFICE, "年度审核", "office", (
         Choice("pass", "合格", "合格", S.APPROVED, "approval/outcome/annual_pass",
-               effects=(effects.record_review,)),
+               effects=(effects.record_review, effects.close_rectification)),
         Choice("fix", "限期整改", "限期整改", S.RETURNED, "approval/outcome/annual_fix", style=3,
-               asks_reason=True, refuses=True, tells_heads=True),
+               effects=(effects.open_rectification,), asks_reason=True, refuses=True,
+               tells_heads=True, sets_deadline=True),
         Choice("fail", "不合格", "不合格", S.REJECTED, "approval/outcome/annual_fail", style=2,
-               effects=(effects.order_closure,), asks_reason=True, tells_heads=True))),
+               effects=(effects.order_closure,), asks_reason=True, tells_heads=True,
+               sets_deadline=True))),
 ), identity=("account", "year"))
 
 CLOSE = Kind(catalog.CLOSE, (
     dept_stage(),
-    office_stage(Choice("approve", "批准", "已批准", S.APPROVED, "approval/outcome/closed",
-                        effects=(effects.close_account, effects.complete_ordered_closure,
-                                 effects.copy_publicity))),
+    office_stage(Choice("approve", "批准", "已批准", S.AWAITING_CLOSURE,
+                        "approval/outcome/close_approved",
+                        effects=(effects.start_closing, effects.copy_publicity))),
+    # The office's approval is not the end: the account is 注销中 until whoever keeps it
+    # (its administrators; tech for an account it built) confirms it is gone, with the day.
+    Stage("closure", S.AWAITING_CLOSURE, "确认账号已注销", "account_keepers", (
+        Choice("closed", "已注销", "已注销", S.APPROVED, "approval/outcome/closed",
+               effects=(effects.close_account, effects.complete_ordered_closure),
+               asks_date=True),), submitter_decides=True, escalate_to="office"),
 ), identity=("account",))
 
 REPORT = Kind(catalog.REPORT, (
     Stage("tech", S.AWAITING_TECH, "冒用举报核查", "tech", (
-        Choice("handled", "已处理", "已处理", S.DONE, "approval/outcome/report_handled"),
+        Choice("handled", "已联系平台处理", "已联系平台处理", S.DONE,
+               "approval/outcome/report_handled"),
+        Choice("authority", "已报告主管部门", "已报告主管部门", S.DONE,
+               "approval/outcome/report_authority"),
         Choice("genuine", "非冒用", "非冒用", S.DONE, "approval/outcome/report_genuine",
-               style=2))),
+               style=2)), escalate_to="office"),
 ), withdrawable=False)
 
 KINDS: dict[str, Kind] = {k.name: k for k in (REGISTER, APPLY, CHANGE, ANNUAL, CLOSE, REPORT)}

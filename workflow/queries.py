@@ -20,7 +20,7 @@ from models import (
     User,
 )
 from workflow.access import Viewer, account_clause, can_see_account, can_see_filing, filing_clause
-from workflow.forms.answers import show
+from workflow.changes import field_text
 from workflow.kinds import Choice, Kind, Stage, kind_of, stage_named
 from workflow.routing import approvers
 
@@ -82,7 +82,7 @@ def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
     if filing is None or not can_see_filing(v, filing):
         return None
     kind = kind_of(filing)
-    rows = [(f.label, show(f, filing.fields.get(f.name))) for f in kind.form.fields
+    rows = [(f.label, field_text(session, filing, kind.form, f)) for f in kind.form.fields
             if f.name in filing.fields or not f.optional]
     decisions = session.scalars(select(Decision).where(Decision.filing_id == filing.id)
                                 .order_by(Decision.id)).all()
@@ -204,18 +204,33 @@ def account_history(session, v: Viewer, account_id: int) -> AccountHistory | Non
     filings = session.scalars(select(Filing).where(Filing.account_id == account.id)
                               .order_by(Filing.id)).all()
     department = session.get(Department, account.department_id)
-    people = []
-    for entry in entries:
-        if entry.action == "account:create":
-            creating = next((f for f in filings if f.id == entry.filing_id), None)
-            source = creating.fields if creating else account.details
-            people.append({"at": entry.at, "leader": source.get("leader"),
-                           "admins": source.get("admins")})
-        elif entry.action == "account:change":
-            people.append({"at": entry.at, "leader": entry.after.get("leader"),
-                           "admins": entry.after.get("admins")})
     return AccountHistory(account, department.name if department else "", list(filings),
-                          list(entries), names_of(session, [e.actor for e in entries]), people)
+                          list(entries), names_of(session, [e.actor for e in entries]),
+                          people_over_time(account, entries))
+
+
+PEOPLE = ("leader", "admins")
+
+
+def people_over_time(account: Account, entries) -> list[dict]:
+    """The 负责人/管理员 the account had, from its first day: {"at", "leader", "admins"}.
+
+    The first pair is today's undone by each 变更's `before`, so an account registered
+    before the bot (seed-main, an import) has its first pair too."""
+    details = account.details or {}
+    starts = [i for i, e in enumerate(entries) if e.action in ("account:create", "account:reopen")]
+    entries = entries[starts[-1]:] if starts else list(entries)  # a reopened account starts anew
+    changed = [e for e in entries if e.action == "account:change"
+               and any(k in (e.after or {}) for k in PEOPLE)]
+    state = {k: details.get(k) for k in PEOPLE}
+    for entry in reversed(changed):
+        state |= {k: entry.before[k] for k in PEOPLE if k in (entry.before or {})}
+    created = entries[0].at if starts else account.created_at
+    people = [{"at": created, **state}]
+    for entry in changed:
+        state = state | {k: entry.after[k] for k in PEOPLE if k in entry.after}
+        people.append({"at": entry.at, **state})
+    return people if any(p["leader"] or p["admins"] for p in people) else []
 
 
 def paged(session, query, order, page: int, size: int) -> Page:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from models import Account, AccountStatus, AuditLog, Filing, FilingStatus
 from workflow import duplicates
+from workflow.changes import requested
 from workflow.forms.validators import Invalid
 from workflow.kinds import Kind
 from workflow.roles import department_heads
@@ -74,12 +75,13 @@ def impersonation_suspected(uow, fields: dict) -> bool:
     if not any(school in name for school in uow.settings.school_names):
         return False
     registered = uow.session.scalar(select(Account.id).where(
-        Account.name == name, Account.status.in_((AccountStatus.ACTIVE, AccountStatus.PENDING))))
+        Account.name == name, Account.status.in_((AccountStatus.ACTIVE, AccountStatus.PENDING,
+                                                  AccountStatus.CLOSING))))
     return registered is None
 
 
 def submit_problem(kind: Kind, answers: dict) -> Invalid | None:
     """A cross-field rule the summary must satisfy before submitting (None when fine)."""
-    if kind.name == "change" and "new_leader" not in answers and "new_admins" not in answers:
+    if kind.name == "change" and not requested(answers):
         return Invalid("change_needs_someone")
     return None

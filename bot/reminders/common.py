@@ -12,6 +12,8 @@ NUDGE_AFTER = timedelta(days=3)
 NUDGE_EVERY = timedelta(days=2)
 NUDGE_MAX = 3
 DIGEST_WEEKDAY = 0  # Monday
+DEADLINE_NOTICE = timedelta(days=7)  # a deadline's first reminder, a week before it
+OVERDUE = 3  # the deadline reminder's last step: past it, the heads and the office are told
 
 
 @dataclass

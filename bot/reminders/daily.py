@@ -6,7 +6,7 @@ from datetime import date
 
 from bot.notify import unit_of_work
 from bot.reminders.delivery import deliver, record
-from bot.reminders.plan import campaign, digests, nudges
+from bot.reminders.plan import campaign, deadlines, digests, nudges
 
 
 def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
@@ -19,7 +19,7 @@ def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
     with unit_of_work(app, as_of=as_of) as job:
         session = job.session
         planned = [*campaign(session, settings, today), *digests(session, settings, today),
-                   *nudges(session, as_of, today)]
+                   *nudges(session, as_of, today), *deadlines(session, today)]
         inserted = record(session, planned, today) if not dry_run else planned
         report = deliver(job, inserted, today)
         if not dry_run:

@@ -14,8 +14,9 @@ from bot.notify import card_is_live
 from bot.reminders.common import Planned, review_window
 from bot.render import render_card
 from bot.sql import dialect_insert
-from models import Card, Filing, ReminderSent
-from workflow.kinds import stage_of
+from models import Account, Card, Filing, ReminderSent
+from workflow.kinds import kind_of, stage_of
+from workflow.queries import names_of
 from workflow.review import review_progress
 from workflow.uow import UnitOfWork
 
@@ -70,6 +71,13 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
                  year=p.data["year"], today=today, end=end)
     for p in by_kind["nudge"]:
         nudge(job, p)
+    for p in by_kind["deadline"]:
+        deadline(job, p, today)
+    for p in by_kind["stalled"]:
+        filing = job.session.get(Filing, p.data["filing_id"])
+        job.tell(p.recipients, "reminders/stalled", automatic=True, filing=filing,
+                 stage=stage_of(filing), nudges=p.data["nudges"],
+                 days=(job.as_of.now() - filing.updated_at).days, form=kind_of(filing).form)
     report["messages"] = job.enqueued
     return report
 
@@ -103,3 +111,16 @@ def nudge(job: UnitOfWork, p: Planned) -> None:
         now - filing.updated_at).days, resend=not fresh)
     if not fresh:
         job.send_card(filing, stage, p.recipients)
+
+
+def deadline(job: UnitOfWork, p: Planned, today: date) -> None:
+    """A deadline coming up (the administrators) or passed (they, the heads and the office)."""
+    case = job.session.get(Filing, p.data["filing_id"])
+    account = job.session.get(Account, case.account_id) if case.account_id else None
+    days = (case.due_on - today).days
+    context = {"case": case, "account": account, "days": days, "form": kind_of(case).form}
+    job.tell(p.data["admins"], "reminders/deadline", automatic=True, **context)
+    others = [u for u in p.data["escalate"] if u not in p.data["admins"]]
+    if others:
+        job.tell(others, "reminders/deadline_overdue", automatic=True,
+                 names=names_of(job.session, p.data["admins"]), **context)

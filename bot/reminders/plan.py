@@ -4,16 +4,18 @@ each as a list of Planned reminders (nothing is written here)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from bot.reminders.common import (
+    DEADLINE_NOTICE,
     DIGEST_WEEKDAY,
     ESCALATE_FROM,
     NUDGE_AFTER,
     NUDGE_EVERY,
     NUDGE_MAX,
+    OVERDUE,
     REMIND_EVERY,
     Planned,
     review_window,
@@ -28,6 +30,7 @@ from models import (
     User,
     ZeroReport,
 )
+from workflow.deadlines import OPEN_CASES
 from workflow.kinds import stage_of
 from workflow.review import reviewed_accounts
 from workflow.roles import holders
@@ -119,7 +122,8 @@ def digests(session, settings, today: date) -> list[Planned]:
 
 
 def nudges(session, clock, today: date) -> list[Planned]:
-    """催办: a filing waiting at a stage for more than 3 days, every 2 days, 3 times at most."""
+    """催办: a filing waiting at a stage for more than 3 days, every 2 days, 3 times at most;
+    then, for a stage that names one, its `escalate_to` role is told once."""
     cutoff = clock.now() - NUDGE_AFTER
     planned = []
     waiting = session.scalars(select(Filing).where(Filing.status.in_(FilingStatus.waiting_ones()),
@@ -130,10 +134,68 @@ def nudges(session, clock, today: date) -> list[Planned]:
         rows = session.execute(select(ReminderSent.seq, ReminderSent.sent_on).where(
             ReminderSent.kind == "nudge", ReminderSent.target == target,
             ReminderSent.period == period)).all()
-        if len(rows) >= NUDGE_MAX or any(today - sent_on < NUDGE_EVERY for _, sent_on in rows):
+        if any(today - sent_on < NUDGE_EVERY for _, sent_on in rows):
+            continue
+        if len(rows) >= NUDGE_MAX:
+            planned += escalation(session, filing, stage, target, period)
             continue
         recipients = approvers(session, filing, stage)
         if recipients:
             planned.append(Planned("nudge", target, period, len(rows) + 1, recipients,
                                    {"filing_id": filing.id}))
     return planned
+
+
+def escalation(session, filing, stage, target: str, period: str) -> list[Planned]:
+    """After the last nudge, once: the stage's `escalate_to` role (the office, for 举报 left
+    with tech) is told the filing is stuck."""
+    if not stage.escalate_to:
+        return []
+    recipients = [u for u in holders(session, stage.escalate_to) if u != filing.submitter]
+    if not recipients or session.scalar(select(ReminderSent.id).where(
+            ReminderSent.kind == "stalled", ReminderSent.target == target,
+            ReminderSent.period == period)) is not None:
+        return []
+    return [Planned("stalled", target, period, 1, recipients,
+                    {"filing_id": filing.id, "nudges": NUDGE_MAX})]
+
+
+def deadlines(session, today: date) -> list[Planned]:
+    """限期整改 and ordered closures with a deadline (workflow.deadlines): the account's
+    administrators a week before and the day before; after it, they, the department's heads
+    and the office. Only the latest step due is sent (a late first run skips stale ones); a
+    new deadline starts over."""
+    office = holders(session, "office")
+    heads = department_heads_map(session)
+    active = active_userids(session)
+    planned = []
+    for case in session.scalars(select(Filing).where(Filing.due_on.is_not(None),
+                                                     Filing.status.in_(OPEN_CASES))):
+        step = deadline_step(case.due_on, today)
+        if step is None:
+            continue
+        target, period = str(case.id), case.due_on.isoformat()
+        if session.scalar(select(ReminderSent.id).where(
+                ReminderSent.kind == "deadline", ReminderSent.target == target,
+                ReminderSent.period == period, ReminderSent.seq >= step)) is not None:
+            continue
+        account = session.get(Account, case.account_id) if case.account_id else None
+        dept_heads = heads.get(case.department_id, [])
+        admins = [u for u in (account.admin_userids if account else []) if u in active]
+        admins = admins or dept_heads
+        escalate = sorted(set(dept_heads) | set(office)) if step == OVERDUE else []
+        planned.append(Planned("deadline", target, period, step,
+                               sorted(set(admins) | set(escalate)), {
+            "filing_id": case.id, "admins": admins, "escalate": escalate}))
+    return planned
+
+
+def deadline_step(due_on: date, today: date) -> int | None:
+    """1: within a week of the deadline, 2: the day before or on it, 3 (OVERDUE): after it."""
+    if today > due_on:
+        return OVERDUE
+    if today >= due_on - timedelta(days=1):
+        return 2
+    if today >= due_on - DEADLINE_NOTICE:
+        return 1
+    return None

@@ -1,7 +1,8 @@
 """The CLI's one-line summary of a reminder run."""
 
 NAMES = {"annual": "年检提醒", "zero": "零报告通知", "digest": "周报", "final": "最终报告",
-         "nudge": "催办"}
+         "nudge": "催办", "stalled": "督办通知",
+         "deadline": "整改/注销期限提醒"}
 
 
 def describe(report: dict) -> str:

@@ -11,6 +11,8 @@ from handlers.approval import prompts
 from models import Card, Decision, Filing, FilingStatus
 from workflow import decide as d
 from workflow.access import can_see_filing, viewer
+from workflow.deadlines import check_due
+from workflow.forms import validators as v
 from workflow.kinds import kind_of, stage_of
 from workflow.queries import names_of, waiting_for
 from workflow.routing import approvers
@@ -49,6 +51,8 @@ def reply(ctx, outcome: d.Outcome) -> None:
     """Answer the decider; ask what the choice still needs (a reason, the new account's ID)."""
     if outcome.asks_build_id:
         prompts.ask_build_id(ctx, outcome.filing, outcome.decision)
+    if outcome.asks_date:
+        prompts.ask_closed_on(ctx, outcome.filing, outcome.decision)
     if outcome.asks_reason:
         prompts.ask_reason(ctx, outcome.filing, outcome.decision)
     ctx.reply(f"approval/{outcome.code}", outcome=outcome, filing=outcome.filing,
@@ -104,8 +108,23 @@ def text_decision(ctx, positive: bool = True, named: str | None = None) -> None:
     elif positive:
         choice = stage.choices[0]
     else:  # the first refusing choice: 驳回, 退回, or for a 年检 the gentler 限期整改
-        choice = next((c for c in stage.choices if c.refuses), stage.choices[-1])
-    reply(ctx, d.decide(ctx.uow, filing.id, stage.name, choice.key, reason=rest or None))
+        choice = next((c for c in stage.choices if c.refuses),
+                      stage.choices[-1] if len(stage.choices) > 1 else None)
+        if choice is None:  # nothing to refuse (已注销 is a confirmation)
+            ctx.reply("approval/wrong_words", filing=filing, stage=stage)
+            return
+    due_on = None
+    if choice.sets_deadline and rest:  # 整改 12 2026-12-31 补齐记录: the deadline first
+        today = ctx.clock.local_now().date()
+        try:
+            due_on, rest = v.leading_day(rest, today=today)
+            if due_on is not None:
+                check_due(due_on, today)
+        except v.Invalid as exc:
+            ctx.reply("approval/deadline_invalid", message=exc.message, outcome=choice.key)
+            return
+    reply(ctx, d.decide(ctx.uow, filing.id, stage.name, choice.key, reason=rest or None,
+                        due_on=due_on))
 
 
 def on_withdraw(ctx) -> None:

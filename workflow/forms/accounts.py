@@ -28,10 +28,10 @@ def department_accounts(fc: FormContext) -> list[Account]:
 def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
     """An account of the department: by list number, filing number or name."""
     accounts = department_accounts(fc)
-    if not accounts:
-        raise v.Invalid("no_accounts")
     chosen = None
-    if text.isdigit() and 1 <= int(text) <= len(accounts):
+    if not accounts:
+        pass  # nothing to choose from: what the text names, if anything, is said below
+    elif text.isdigit() and 1 <= int(text) <= len(accounts):
         chosen = accounts[int(text) - 1]
     else:
         upper = text.upper()
@@ -47,10 +47,12 @@ def read_account(text: str, fc: FormContext, form: FormSpec) -> dict:
         known = fc.session.scalar(select(Account).where(
             or_(Account.filing_no == text.upper(), Account.name == text)))
         if known is not None and known.department_id == fc.department_id:
+            if known.status == AccountStatus.CLOSING:
+                raise v.Invalid("account_closing", value=known.name)
             raise v.Invalid("account_closed", value=known.name)  # closed or not yet built
         if known is not None:
             raise v.Invalid("account_other_dept", value=text[:30])
-        raise v.Invalid("account", value=text[:30])
+        raise v.Invalid("account" if accounts else "no_accounts", value=text[:30])
     if form.kind in ("close", "change"):
         check_no_open(fc, chosen, form.kind)
     return account_value(chosen)
@@ -112,6 +114,16 @@ def check_not_registered(session, platform: str, external_id: str,
                 and filing.fields.get("external_id") == external_id):
             raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),
                             number=f"#{filing.id}")
+
+
+def check_id_free(fc: FormContext, platform: str, external_id: str) -> None:
+    """A 变更's new ID must not be another account's (closed ones keep theirs)."""
+    chosen = fc.answers.get("account") or {}
+    account = fc.session.scalar(select(Account).where(
+        Account.platform == platform, Account.external_id == external_id,
+        Account.id != chosen.get("id")))
+    if account is not None:
+        raise v.Invalid("id_taken", name=account.name, number=account.filing_no or "待编号")
 
 
 def check_no_annual(fc: FormContext, year: int) -> None:

@@ -37,11 +37,14 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     if kind == "account_id":
         if form.kind == "report" and text.lower().startswith(("http://", "https://")):
             return v.url(text)  # a reporter may paste any link to the suspicious account
-        value = v.account_id(text, fc.answers.get("platform", "QT"))
+        platform = id_platform(fc)
+        value = v.account_id(text, platform)
         if len(value) > field.max_len:
             raise v.Invalid("too_long", label=field.label, max_len=field.max_len)
         if form.kind == "register":
-            accounts.check_not_registered(fc.session, fc.answers.get("platform", "QT"), value)
+            accounts.check_not_registered(fc.session, platform, value)
+        if form.kind == "change":
+            accounts.check_id_free(fc, platform, value)
         return value
     if kind == "url":
         return v.url(text)
@@ -65,6 +68,14 @@ def read(field: Field, text: str, form: FormSpec, fc: FormContext):
     if kind == "account":
         return accounts.read_account(text, fc, form)
     return v.text(text, label=field.label, max_len=field.max_len)
+
+
+def id_platform(fc: FormContext) -> str:
+    """The platform an account ID is read for: the form's 平台, a 变更's 新平台 or the
+    changed account's own platform."""
+    chosen = fc.answers.get("account") or {}
+    return (fc.answers.get("platform") or fc.answers.get("new_platform")
+            or chosen.get("platform") or "QT")
 
 
 def read_month(text: str, today: date) -> str:

@@ -32,10 +32,17 @@ APPLY = FormSpec("apply", "申请", ("apply",), "新建官方账号申请（附�
     Field("admins", "管理员", "person", "账号管理员是谁？（姓名或企业微信账号，可附手机号）"),
 ))
 
-CHANGE = FormSpec("change", "变更", ("change",), "负责人/管理员变更备案", (
+CHANGE = FormSpec("change", "变更", ("change",), "账号变更备案", (
     Field("account", "账号", "account", "哪个账号发生了变更？"),
     Field("new_leader", "新负责人", "person", "新的负责人是谁？", optional=True),
     Field("new_admins", "新管理员", "person", "新的管理员是谁？", optional=True),
+    # a renamed or moved account: the same rules as 登记's 账号名称, 平台 and 账号ID
+    Field("new_name", "新名称", "text", "账号在平台上改名了吗？新的账号名称是？", optional=True,
+          max_len=50),
+    Field("new_platform", "新平台", "platform", "账号换了平台吗？新的平台是？", optional=True),
+    Field("new_external_id", "新账号ID", "account_id",
+          "账号ID变了吗？新的账号ID是？（微信号 / 微博UID或主页链接 / 其他平台的链接或账号）",
+          optional=True, max_len=200),
     Field("reason", "原因", "text", "变更原因？", max_len=300, multiline=True),
 ))
 

@@ -218,6 +218,54 @@ def year(text: str, *, today: datetime.date, not_before: int | None = None) -> i
     return value
 
 
+_DAY_RE = re.compile(r"^(?:(\d{4})\s*[-./年]\s*)?(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
+_RELATIVE_DAYS = {"今天": 0, "今日": 0, "昨天": -1, "前天": -2, "明天": 1}
+
+
+def day(text: str, *, today: datetime.date, ahead: bool) -> datetime.date:
+    """A calendar day: 2026-11-20, 2026年11月20日, 11月20日, 11/20, 今天/昨天. Without a year,
+    the next such day when `ahead` (a deadline), else the last one (something that happened)."""
+    folded = _fold(text).strip()
+    if folded in _RELATIVE_DAYS:
+        return today + datetime.timedelta(days=_RELATIVE_DAYS[folded])
+    match = _DAY_RE.match(folded)
+    if not match:
+        raise Invalid("day", value=text[:20])
+    year_text, month, day_of_month = match.groups()
+    try:
+        found = datetime.date(int(year_text or today.year), int(month), int(day_of_month))
+    except ValueError:
+        raise Invalid("day", value=text[:20]) from None
+    shift = 0
+    if year_text is None and ahead and found < today:
+        shift = 1
+    elif year_text is None and not ahead and found > today:
+        shift = -1
+    try:
+        return found.replace(year=found.year + shift)
+    except ValueError:  # 2月29日 in a year without one
+        raise Invalid("day", value=text[:20]) from None
+
+
+_LEADING_DAY_RE = re.compile(
+    r"^\s*(?:(?P<days>\d{1,3})\s*天(?:内|之内|以内)?"
+    r"|(?P<day>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+    r"|(?:\d{4}[-./])?\d{1,2}[-./]\d{1,2}(?=前|之前|以前|[，,。;；:：、\s]|$)))"
+    r"\s*(?:前|之前|以前)?[\s，,。;；:：、]*")
+
+
+def leading_day(text: str, *, today: datetime.date) -> tuple[datetime.date | None, str]:
+    """A deadline written first (2026-12-31 …, 3月31日前 …, 60天内 …) and the rest of the text;
+    (None, text) when the text does not start with one."""
+    match = _LEADING_DAY_RE.match(text)
+    if not match:
+        return None, text.strip()
+    rest = text[match.end():].strip()
+    if match.group("days"):
+        return today + datetime.timedelta(days=int(match.group("days"))), rest
+    return day(match.group("day"), today=today, ahead=True), rest
+
+
 def count(text: str) -> int:
     """A non-negative integer: '12000', '12,000', '1.2万', '1.5k', '约1200', '1200左右', '1200+'."""
     folded = _SPACE_RE.sub("", _fold(text)).casefold()
