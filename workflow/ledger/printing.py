@@ -56,14 +56,21 @@ def file_name(kind_name: str, today, filing_id: int | None = None) -> str:
     return download_name(f"{title.annex}{title.short}", today, "docx", *extra)
 
 
-# --- documents ------------------------------------------------------------------------------
-def filing_document(detail: FilingDetail, *, school: str):
-    """The filing as its printed form, filled in."""
+# --- what a printed filing shows ------------------------------------------------------------
+@dataclass(frozen=True)
+class Printable:
+    """A filing as its printed form shows it: the Word document and the print page render it."""
+
+    title: FormTitle
+    head: list[tuple[str, str]]  # 备案编号, 申请编号, 部门, 填表人, 填表日期, 当前状态
+    rows: list[tuple[str, str]]  # every field of the form (filing_detail's rows)
+    decisions: list[tuple[str, str, str, str, str]]  # stage, outcome, decider, reason, time
+
+
+def printable(detail: FilingDetail, *, school: str) -> Printable:
+    """What the printed form of `detail` shows, as text."""
     words = texts().printed
-    filing = detail.filing
-    title = form_title(filing.kind, school)
-    doc = new_document(title)
-    account = detail.account
+    filing, account = detail.filing, detail.account
     head = [(words["filing_no"], (account.filing_no if account else None)
              or words["filing_no_blank"]),
             (words["filing"], f"#{filing.id}"),
@@ -71,10 +78,20 @@ def filing_document(detail: FilingDetail, *, school: str):
             (words["submitter"], detail.submitter),
             (words["submitted"], local(filing.created_at, "%Y-%m-%d")),
             (words["status"], labels().statuses.get(filing.status, filing.status))]
-    field_table(doc, head + list(detail.rows))
-    trail(doc, detail)
+    decisions = [(d.stage, d.choice, d.decider, d.reason or "", local(d.at, "%Y-%m-%d %H:%M"))
+                 for d in detail.decisions]
+    return Printable(form_title(filing.kind, school), head, list(detail.rows), decisions)
+
+
+# --- documents ------------------------------------------------------------------------------
+def filing_document(detail: FilingDetail, *, school: str):
+    """The filing as its printed form, filled in."""
+    shown = printable(detail, school=school)
+    doc = new_document(shown.title)
+    field_table(doc, shown.head + shown.rows)
+    trail(doc, shown.decisions)
     sign_boxes(doc)
-    closing_note(doc, title)
+    closing_note(doc, shown.title)
     return doc
 
 
@@ -141,12 +158,12 @@ def field_table(doc, rows: list[tuple[str, str]], blank: bool = False) -> None:
             table.rows[-1].height = Cm(1.1)
 
 
-def trail(doc, detail: FilingDetail) -> None:
+def trail(doc, decisions: list[tuple[str, str, str, str, str]]) -> None:
     """The decisions taken so far: stage, outcome, who, why, when."""
     words = texts().printed
     caption = doc.add_paragraph()
     caption.add_run(words["trail"]).bold = True
-    if not detail.decisions:
+    if not decisions:
         doc.add_paragraph(words["no_decision"])
         return
     table = doc.add_table(rows=1, cols=5)
@@ -154,10 +171,8 @@ def trail(doc, detail: FilingDetail) -> None:
     for cell, key in zip(table.rows[0].cells, ("stage", "decision", "decider", "reason", "at"),
                          strict=True):
         cell.paragraphs[0].add_run(words[key]).bold = True
-    for d in detail.decisions:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, (d.stage, d.choice, d.decider, d.reason or "",
-                                       local(d.at, "%Y-%m-%d %H:%M")), strict=True):
+    for decision in decisions:
+        for cell, value in zip(table.add_row().cells, decision, strict=True):
             cell.text = value
 
 
