@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
-from bot import ledger_cli
+from bot import ledger_cli, role_changes
 from bot.db import alembic_config, upgrade_database
 from bot.sandbox import seed_sandbox
 from workflow import roles
@@ -43,6 +43,10 @@ def _engine():
     return current_app.extensions["filingbot.engine"]
 
 
+def _now():
+    return current_app.extensions["filingbot.clock"].now()
+
+
 @outbox_cli.command("drain")
 @with_appcontext
 def drain_command() -> None:
@@ -74,7 +78,8 @@ def grant_command(userid: str, role: str, department_id: int | None) -> None:
     """Grant ROLE to USERID (the user need not have contacted the bot yet)."""
     with Session(_engine()) as session:
         try:
-            added = roles.grant(session, userid, role, department_id)
+            added = role_changes.grant(session, actor="cli", at=_now(), userid=userid,
+                                       role=role, department_id=department_id)
         except roles.RoleError as exc:
             raise click.UsageError(str(exc)) from None
         session.commit()
@@ -90,7 +95,8 @@ def revoke_command(userid: str, role: str, department_id: int | None) -> None:
     """Revoke ROLE from USERID."""
     with Session(_engine()) as session:
         try:
-            removed = roles.revoke(session, userid, role, department_id)
+            removed = role_changes.revoke(session, actor="cli", at=_now(), userid=userid,
+                                          role=role, department_id=department_id)
         except roles.RoleError as exc:
             raise click.UsageError(str(exc)) from None
         session.commit()

@@ -65,6 +65,15 @@ card_views = Table(
     Column("updates", Integer, nullable=False, default=0),
 )
 
+oauth_codes = Table(
+    "emu_oauth_code", metadata,  # codes of the two login links (doc 91022, 98151)
+    Column("code", String(128), primary_key=True),
+    Column("userid", String(64)),  # a member
+    Column("openid", String(64)),  # or someone outside the corp
+    Column("created_at", Float, nullable=False),
+    Column("used_at", Float),
+)
+
 api_calls = Table(
     "emu_api_call", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
