@@ -21,6 +21,7 @@ overwritten."""
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections import defaultdict
@@ -92,8 +93,14 @@ class ImportReport:
         return self.count("new") + self.count("update")
 
     def text(self) -> str:
-        """The report in Chinese, one line per row (the CLI prints it)."""
-        return render_text("ledger/report", report=self)
+        """The report in Chinese, one line per row, as plain text (the CLI prints it)."""
+        return plain(render_text("ledger/report", report=self))
+
+
+def plain(text: str) -> str:
+    """A message without the escaping WeCom's text format needs (bot.render.escape_value):
+    for a terminal, or for a page whose template escapes for HTML itself."""
+    return html.unescape(text)
 
 
 def row_text(code: str, **params) -> str:
