@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=test_config.get("INSTANCE_PATH"),
                 template_folder=str(TEMPLATES_DIR),
-                static_folder=str(TEMPLATES_DIR.parent / "static"))
+                static_folder=str(TEMPLATES_DIR / "static"))
     try:
         settings = load_settings(test_config.get("ENV", os.environ), app.instance_path)
     except ConfigError as exc:

@@ -1,7 +1,7 @@
 """The web surface (SPEC §8): /healthz, WeCom login, and the office's pages.
 
 `init_app` wires the shell every page stands on: signed session cookie (8 h), CSRF on every
-POST, Chinese error pages, templates/web/ on WeUI (static/weui/), and `current_user`.
+POST, Chinese error pages, templates/web/ on WeUI (templates/static/weui/), and `current_user`.
 A page is a blueprint view decorated with `login_required` or `roles_required(...)`
 (bot.web.auth) that reads through `read_session()` (bot.web.db) and renders a template
 extending web/base.html (its nav entries: templates/web/_nav.html).
