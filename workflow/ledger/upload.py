@@ -3,8 +3,9 @@
 The zip's directory is checked before openpyxl opens anything: a workbook of 20,000 rows is
 a few MB of XML, so a file that claims far more uncompressed bytes (or an absurd compression
 ratio) is refused. Python's zipfile never inflates an entry past the size it declares (and
-checks its CRC), so the declared sizes bound what openpyxl can read. openpyxl parses the XML
-with defusedxml (a dependency), so entity expansion is refused too."""
+checks its CRC), so the declared sizes bound what openpyxl can read. Inside, openpyxl reads a
+sheet with the standard library's expat (2.4 and later cap entity amplification, and external
+entities are never fetched) and the workbook's other parts with defusedxml (a dependency)."""
 
 from __future__ import annotations
 
