@@ -78,7 +78,7 @@ def test_the_date_range_is_in_beijing_days(office, session):
 
 
 @pytest.mark.parametrize("query,message", [
-    ("filing=abc", "备案申请编号应是数字"), ("account=-1", "账号编号应是数字"),
+    ("filing=abc", "事项编号应是数字"), ("account=-1", "账号编号应是数字"),
     ("since=2026-13-01", "起始日期应写成"), ("until=yesterday", "截止日期应写成"),
     ("since=2026-11-25&until=2026-11-01", "起始日期不能晚于截止日期"),
 ])
