@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         errors,
         filings,
         health,
+        ledger,
         logs,
         office,
         shell,
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
     )
     app.jinja_env.undefined = StrictUndefined
+    app.before_request(ledger.allow_uploads)  # before CSRF, which reads the (large) form
     csrf.init_app(app)
     csrf.exempt(callback_bp)  # WeCom signs its callbacks; it has no session to hold a token
     app.register_blueprint(health.bp)
@@ -58,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(filings.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(office.bp)
+    app.register_blueprint(ledger.bp)
     app.register_blueprint(domain_check.bp)
     db.init_app(app)
     errors.init_app(app)
