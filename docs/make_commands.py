@@ -304,7 +304,7 @@ def render(sections: list[Section], recorder: Recorder, header: str) -> str:
                 try:
                     recorder.run(step, lines)
                 except Exception:
-                    print("\n".join(lines), file=sys.stderr)  # the transcript so far
+                    sys.stderr.write("\n".join(lines) + "\n")  # the transcript so far
                     raise
             flat = "\n".join(lines).split("\n")
             if block.prose:
