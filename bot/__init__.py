@@ -14,6 +14,7 @@ from flask import Flask
 
 from bot.clock import Clock
 from bot.config import ConfigError, load_settings
+from bot.private_files import private_directory
 
 CONFIG_ERROR_EXIT = 4  # a bad setting: every command and server stops with this status
 
@@ -38,6 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Exit status 4 is gunicorn's "app failed to load": the master stops instead of
         # restarting workers that fail the same way forever.
         raise SystemExit(CONFIG_ERROR_EXIT) from None
+    # The instance folder holds the database, the sandbox's secret key and emulator state:
+    # owner only (settings may just have created it, for the sandbox's secret_key).
+    if os.path.isdir(app.instance_path):
+        private_directory(app.instance_path)
     if "OUTBOX_THREAD" in test_config:
         settings = settings.__class__(**{**settings.__dict__,
                                          "outbox_thread": test_config["OUTBOX_THREAD"]})

@@ -56,6 +56,36 @@ def drain_command() -> None:
                f"放弃 {counts['dead']} 条，限速顺延 {counts['deferred']} 条")
 
 
+@outbox_cli.command("retry")
+@click.option("--dead", is_flag=True, help="Also send again the messages given up on.")
+@with_appcontext
+def retry_command(dead: bool) -> None:
+    """Retry now what is backing off after failures (and, with --dead, what was given up on)."""
+    from bot.outbox import outbox_status, requeue
+    from bot.render import render_text
+
+    now = current_app.extensions["filingbot.clock"].now()
+    requeued = requeue(_engine(), now, dead=dead)
+    counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
+    held = outbox_status(_engine(), now, current_app.config["SETTINGS"].reminder_quiet_hours)
+    click.echo(render_text("outbox/retry", dead=dead, revived=requeued["revived"],
+                           brought=requeued["brought"], sent=counts["sent"],
+                           failed=counts["failed"], dead_now=counts["dead"],
+                           deferred=counts["deferred"], held=held["held"]))
+
+
+@outbox_cli.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Show queued, held, retrying and dead messages, with the latest errors."""
+    from bot.outbox import outbox_status
+    from bot.render import render_text
+
+    status = outbox_status(_engine(), current_app.extensions["filingbot.clock"].now(),
+                           current_app.config["SETTINGS"].reminder_quiet_hours)
+    click.echo(render_text("outbox/status", **status))
+
+
 @directory_cli.command("sync")
 @with_appcontext
 def sync_command() -> None:

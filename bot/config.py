@@ -42,6 +42,8 @@ class Settings:
     review_window: tuple[tuple[int, int], tuple[int, int]] = ((1, 1), (3, 31))
     reminder_time: tuple[int, int] = (9, 0)
     outbox_thread: bool = True
+    # Seconds a callback's signed timestamp may lie behind and ahead of our clock (issue 15.7).
+    callback_window: tuple[int, int] = (24 * 3600, 5 * 60)
 
     def __repr__(self) -> str:
         """Show every setting but the secrets, so a settings object can be logged safely."""
@@ -100,6 +102,7 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
     secret_key = load_secret_key(env.get("SECRET_KEY", "").strip(), sandbox_mode, instance_path)
     window = _parse_window(env.get("REVIEW_WINDOW", "").strip() or "01-01..03-31")
     reminder_time = _parse_time("REMINDER_TIME", env.get("REMINDER_TIME", "").strip() or "09:00")
+    callback_window = _parse_callback_window(env.get("CALLBACK_WINDOW", "").strip() or "24h,5m")
     return Settings(
         database_url=database_url,
         wecom_corp_id=corp_id,
@@ -117,6 +120,7 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
         review_window=window,
         reminder_time=reminder_time,
         outbox_thread=env.get("OUTBOX_THREAD", "1").strip() not in ("0", "false", "no"),
+        callback_window=callback_window,
     )
 
 
@@ -228,6 +232,26 @@ def _parse_time(name: str, text: str) -> tuple[int, int]:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
         raise ConfigError(f"{name} must look like 09:00")
     return int(text[:2]), int(text[3:])
+
+
+# Inbound dedup keys are kept 7 days (bot.outbox.maintenance.KEEP_INBOUND): a callback older
+# than that could be replayed as new, so the window must stay well inside it.
+MAX_CALLBACK_AGE = 6 * 24 * 3600
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_callback_window(text: str) -> tuple[int, int]:
+    """`24h,5m` → (86400, 300): how far behind and ahead of now a callback may be signed."""
+    match = re.fullmatch(r"\s*(\d{1,6})([smhd])\s*,\s*(\d{1,6})([smhd])\s*", text)
+    if not match:
+        raise ConfigError("CALLBACK_WINDOW must look like 24h,5m (how far back, how far ahead; "
+                          "units s, m, h, d)")
+    back = int(match[1]) * DURATION_UNITS[match[2]]
+    ahead = int(match[3]) * DURATION_UNITS[match[4]]
+    if not 60 <= back <= MAX_CALLBACK_AGE or not 0 <= ahead <= 3600:
+        raise ConfigError("CALLBACK_WINDOW must reach 1m to 6d back (dedup keys are kept 7 days) "
+                          "and at most 1h ahead, e.g. 24h,5m")
+    return back, ahead
 
 
 def in_quiet_hours(quiet: str, local_time) -> bool:

@@ -14,9 +14,11 @@ from bot.outbox.enqueue import (
     enqueue_text,
     release_text,
 )
-from bot.outbox.errors import backoff, describe_error
+from bot.outbox.errors import RETRYABLE_ERRORS, backoff, describe_error, is_retryable
 from bot.outbox.maintenance import prune
+from bot.outbox.status import outbox_status, requeue
 from bot.outbox.thread import DispatcherThread
 
-__all__ = ["BATCH_LIMIT", "Dispatcher", "DispatcherThread", "backoff", "describe_error",
-           "enqueue_card", "enqueue_card_update", "enqueue_text", "prune", "release_text"]
+__all__ = ["BATCH_LIMIT", "Dispatcher", "DispatcherThread", "RETRYABLE_ERRORS", "backoff",
+           "describe_error", "enqueue_card", "enqueue_card_update", "enqueue_text",
+           "is_retryable", "outbox_status", "prune", "release_text", "requeue"]

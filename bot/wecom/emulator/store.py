@@ -19,6 +19,8 @@ from sqlalchemy import (
     event,
 )
 
+from bot.private_files import private_sqlite_file
+
 metadata = MetaData()
 
 tokens = Table(
@@ -85,7 +87,7 @@ api_calls = Table(
 
 def open_store(path: str | Path):
     """Engine for the emulator's SQLite file, schema created if missing."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite_file(path)  # the sandbox corp's secret and tokens
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False,
                                                               "timeout": 30})
 
