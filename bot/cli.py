@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
-from bot import role_changes
+from bot import ledger_cli, role_changes
 from bot.db import alembic_config, upgrade_database
 from bot.sandbox import seed_sandbox
 from workflow import roles
@@ -189,6 +189,8 @@ def seed_main_command(department_id: int | None, admins: tuple[str, ...]) -> Non
                        f"（{account.platform} {account.external_id}，备案编号 {account.filing_no}）"
                        f"，管理员：{admin_names or '未指定，请宣传部通过“变更”补充'}")
 
+
+ledger_cli.register(accounts_cli)  # accounts export / import (bot/ledger_cli.py)
 
 reminders_cli = AppGroup("reminders", help="Annual review campaign, digests and approval nudges.")
 

@@ -25,8 +25,8 @@ def make_engine(url: str) -> Engine:
         if sqlite_path(url):
             private_sqlite_file(path)  # before SQLite creates it (and its WAL) world-readable
             connect_args["factory"] = connection_class(WriteLock(str(Path(path).resolve())))
-        # No cap on connections: each request thread keeps one (bot.thread_connection), and
-        # a SQLite connection costs a file handle, not a server process.
+        # No cap on connections: no request thread waits for one, and a SQLite connection
+        # costs a file handle, not a server process.
         engine = create_engine(url, connect_args=connect_args, max_overflow=-1)
         _configure_sqlite(engine)
         return engine

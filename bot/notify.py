@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from bot import outbox
+from bot import links, outbox
 from bot.render import render_card, render_text
 from models import Card, Department, OutboxMessage, User
 from workflow.changes import field_text
@@ -18,6 +18,7 @@ from workflow.uow import SYSTEM, Actor, UnitOfWork
 
 RESPONSE_CODE_LIFE = timedelta(hours=72)  # single use, 72 h (doc 94888)
 CARD_ROWS = 6  # horizontal_content_list holds at most 6 items (doc 90236)
+CARD_BUTTONS = 6  # button_list holds at most 6 buttons (doc 90236)
 
 
 class OutboxNotifier:
@@ -40,10 +41,11 @@ class OutboxNotifier:
             return
         outbox.enqueue_text(session, userids, content, now=now)
 
-    def send_card(self, session, filing, stage, recipients, *, now) -> Card:
+    def send_card(self, session, filing, stage, recipients, *, now, settings=None) -> Card:
         """Queue one button card for `recipients` and remember its task_id."""
         task_id = f"f{filing.id}-{stage.name}-{secrets.token_hex(6)}"  # [0-9A-Za-z_-@], ≤ 128 B
-        card = render_card("decision", **card_context(session, filing, stage, task_id))
+        card = render_card("decision", **card_context(session, filing, stage, task_id,
+                                                      link=links.filing_url(settings, filing.id)))
         row = Card(task_id=task_id, filing_id=filing.id, stage=stage.name, recipients=recipients,
                    created_at=now)
         session.add(row)
@@ -89,14 +91,16 @@ class OutboxNotifier:
             OutboxMessage.status.in_(("pending", "sending"))).limit(1)) is not None
 
 
-def card_context(session, filing, stage, task_id: str) -> dict:
-    """What the decision card shows: the form's first fields, who filed it, from where."""
+def card_context(session, filing, stage, task_id: str, link: str = "") -> dict:
+    """What the decision card shows: the form's first fields, who filed it, from where, and
+    the link to the filing's page (`card_action`, and a 查看详情 button while one fits)."""
     form = kind_of(filing).form
     rows = [(f.label, clip(field_text(session, filing, form, f), 30)) for f in form.fields
             if f.on_card and filing.fields.get(f.name) not in (None, "", [])][:CARD_ROWS]
     submitter = session.get(User, filing.submitter)
     department = session.get(Department, filing.department_id) if filing.department_id else None
     return {"filing": filing, "stage": stage, "form": form, "rows": rows, "task_id": task_id,
+            "link": link or links.filing_url(None, filing.id), "max_buttons": CARD_BUTTONS,
             "submitter": submitter.name if submitter else filing.submitter,
             "department": department.name if department else ""}
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from datetime import date, time
-from decimal import Decimal
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
@@ -55,50 +52,12 @@ def add_templates(folder: str | Path) -> None:
     env = environment()
     env.loader.loaders.append(FileSystemLoader(folder))
     env.cache.clear()
-    _render_frozen.cache_clear()
 
 
 def render_text(name: str, **context) -> str:
-    """Render templates/messages/<name>.txt.j2 to a message text.
-
-    A template's output depends on its context alone, so a text whose context is all immutable
-    values (帮助 for a given user, say) is rendered once and then reused."""
-    if all(map(_immutable, context.values())):
-        # The type is part of the key: 1 == True == 1.0, yet each renders differently.
-        return _render_frozen(name, tuple((k, type(v), v) for k, v in sorted(context.items())))
-    return _render(name, context)
-
-
-def _render(name: str, context: dict) -> str:
+    """Render templates/messages/<name>.txt.j2 to a message text."""
     return Rendered(environment().get_template(f"messages/{name}.txt.j2").render(**context)
                     .strip())
-
-
-@lru_cache(maxsize=512)
-def _render_frozen(name: str, items: tuple) -> str:
-    return _render(name, {key: value for key, _type, value in items})
-
-
-_SCALARS = (str, int, float, bool, type(None), date, time, Decimal)  # datetime is a date
-
-
-def _immutable(value) -> bool:
-    """Whether `value` cannot change after it is rendered (an ORM object or a dict can)."""
-    if isinstance(value, _SCALARS):
-        return True
-    if isinstance(value, tuple | frozenset):
-        return all(map(_immutable, value))
-    names = _frozen_field_names(type(value))
-    return names is not None and all(_immutable(getattr(value, name)) for name in names)
-
-
-@cache
-def _frozen_field_names(cls: type) -> tuple[str, ...] | None:
-    """The fields of a frozen dataclass; None for any other type."""
-    params = getattr(cls, "__dataclass_params__", None)
-    if params is None or not params.frozen:
-        return None
-    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 def render_card(name: str, **context) -> dict:

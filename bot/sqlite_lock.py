@@ -7,8 +7,7 @@ flock(2) instead: the kernel wakes the next one the moment the previous one comm
 
 The lock is taken before BEGIN IMMEDIATE and released after the DBAPI connection's commit or
 rollback (a sqlite3.Connection subclass), so every path that ends a transaction, including
-the pool's reset-on-return, releases it. A single statement that is a transaction of its own
-runs in autocommit mode inside `writing()` instead."""
+the pool's reset-on-return, releases it. Only bot.db's engine factory uses this module."""
 
 from __future__ import annotations
 
@@ -16,8 +15,6 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 WAIT_SECONDS = 30  # as long as SQLite's own busy_timeout
 
@@ -66,16 +63,6 @@ def connection_class(lock: WriteLock) -> type[sqlite3.Connection]:
             except BaseException:
                 self._release()
                 raise
-
-        @contextmanager
-        def writing(self) -> Iterator[None]:
-            """Hold the lock around statements run in autocommit mode, each a transaction of its
-            own: no BEGIN … COMMIT round, and writers still queue here rather than in SQLite."""
-            lock.acquire()
-            try:
-                yield
-            finally:
-                lock.release()
 
         def commit(self) -> None:
             try:

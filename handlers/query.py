@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot import links
 from bot.sql import claim_row
 from handlers.approval.commands import text_commands
 from models import Account, KeyValue
@@ -53,7 +54,8 @@ def show_filing(ctx, filing_id: int) -> None:
     ctx.reply("approval/history", filing=detail.filing, form=detail.kind.form, rows=detail.rows,
               changes=detail.changes, names=detail.names, state=detail.state,
               outcomes=outcome_names(), reasons=[d for d in detail.decisions if d.reason],
-              delta=BEIJING, commands=text_commands(detail.stage) if detail.choices else [])
+              delta=BEIJING, commands=text_commands(detail.stage) if detail.choices else [],
+              link=links.filing_url(ctx.settings, filing_id))
 
 
 def show_account(ctx, me, account: Account) -> None:

@@ -149,7 +149,8 @@ def annual(wecom):
 
 def test_annual_pass_records_the_review_year(wecom, session):
     card = annual(wecom)
-    assert [b["text"] for b in card["body"]["button_list"]] == ["合格", "限期整改", "不合格"]
+    assert [b["text"] for b in card["body"]["button_list"]] == ["合格", "限期整改", "不合格",
+                                                                "查看详情"]
     tap(wecom, "wangwu", "合格")
     assert session.scalars(select(Account)).one().last_review_year == 2025
 

@@ -70,7 +70,7 @@ def test_a_made_up_kind_with_two_stages_is_filed_and_approved_through_chat(
     assert wecom.texts("zhangsan")[-1] == f"调研 #{filing.id} 已由李明确认。"
 
     [office] = [m for m in wecom.inbox("wangwu") if m["msgtype"] == "template_card"]
-    assert [b["text"] for b in office["body"]["button_list"]] == ["通过", "不通过"]
+    assert [b["text"] for b in office["body"]["button_list"]] == ["通过", "不通过", "查看详情"]
     wecom.as_user("wangwu").tap(office["task_id"], f"decide:{filing.id}:office:approve")
     wecom.drain()
     session.expire_all()

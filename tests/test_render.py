@@ -1,4 +1,4 @@
-"""Rendered texts are reused only when their context cannot change (bot.render)."""
+"""A text is rendered from its context as it is when rendered (bot.render): nothing stale."""
 
 from __future__ import annotations
 

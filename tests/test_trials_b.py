@@ -96,7 +96,7 @@ def test_item11_a_stalled_report_reaches_the_office_and_the_reporter_hears_the_o
     say(wecom, "xuli", REPORT, "确认")
     card = cards(wecom, "zhengshi")[-1]
     assert [b["text"] for b in card["body"]["button_list"]] == [
-        "已联系平台处理", "已报告主管部门", "非冒用"]
+        "已联系平台处理", "已报告主管部门", "非冒用", "查看详情"]
     start = clock.local_now().date()
     reports = [run_reminders(app, clock, start + timedelta(days=d)) for d in range(1, 21)]
     run_reminders(app, clock, start + timedelta(days=20))  # a rerun the same day
@@ -195,7 +195,7 @@ def test_item9_a_closure_is_confirmed_with_a_date_by_whoever_keeps_the_account(
     # the administrator (who filed it, too) confirms on the card, with the day
     card = cards(wecom, "zhangsan")[-1]
     assert card["body"]["main_title"]["title"].startswith("确认账号已注销")
-    assert [b["text"] for b in card["body"]["button_list"]] == ["已注销"]
+    assert [b["text"] for b in card["body"]["button_list"]] == ["已注销", "查看详情"]
     tap(wecom, "zhangsan", "已注销", card)
     assert "哪天" in texts(wecom, "zhangsan")[-1]
     assert "还没到" in say(wecom, "zhangsan", "2030-01-01")

@@ -19,6 +19,11 @@ from workflow.roles import role_names
 SEES_EVERYTHING = frozenset({"office", "publicity", "admin"})
 
 
+# Pages whose figures are school-wide: only these roles open them (others get 403). Every
+# other page is open to every member and shows what the queries below let them see.
+SCHOOL_WIDE_PAGES = {"review": SEES_EVERYTHING, "assessment": SEES_EVERYTHING}
+
+
 @dataclass(frozen=True)
 class Viewer:
     """A member as the rules see them: roles and departments."""
@@ -78,3 +83,9 @@ def can_see_filing(v: Viewer, filing: Filing) -> bool:
 def can_see_account(v: Viewer, account: Account) -> bool:
     """Whether `v` may open `account`."""
     return v.sees_all_accounts or account.department_id in v.departments
+
+
+def may_open(v: Viewer, page: str) -> bool:
+    """Whether `v`'s roles open `page` at all (a school-wide page needs one of its roles)."""
+    allowed = SCHOOL_WIDE_PAGES.get(page)
+    return allowed is None or bool(v.roles & allowed)

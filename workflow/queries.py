@@ -42,8 +42,8 @@ class Page:
 
 
 def names_of(session, userids) -> dict[str, str]:
-    """Display names of directory members (userid when unknown)."""
-    userids = {u for u in userids if u}
+    """Display names of directory members (userid when unknown), in the order given."""
+    userids = list(dict.fromkeys(u for u in userids if u))  # a set's order varies per run
     found = dict(session.execute(select(User.userid, User.name)
                                  .where(User.userid.in_(userids))).all()) if userids else {}
     return {u: found.get(u, u) for u in userids}

@@ -38,8 +38,10 @@ class Notifier(Protocol):
         """Send the held message `dedup_key` now with the text of `template` (if it went out
         already, send the new text too only when `again`)."""
 
-    def send_card(self, session: Session, filing, stage, recipients: list[str], *, now):
-        """Queue the decision card of `stage` for `recipients`; return its Card row."""
+    def send_card(self, session: Session, filing, stage, recipients: list[str], *, now,
+                  settings=None):
+        """Queue the decision card of `stage` for `recipients` (linking to the filing's page
+        at the address `settings` give); return its Card row."""
 
     def close_cards(self, session: Session, filing, stage_name: str, closed_text: str, *, now,
                     tapped: str | None = None, click_code: str | None = None) -> None:
@@ -103,7 +105,7 @@ class UnitOfWork:
     def send_card(self, filing, stage, recipients: list[str]):
         """Queue the decision card of `stage` for `recipients`."""
         card = self.notifier.send_card(self.session, filing, stage, recipients,
-                                       now=self.clock.now())
+                                       now=self.clock.now(), settings=self.settings)
         self.enqueued += 1
         return card
 

@@ -18,7 +18,21 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Configure sessions and CSRF, register the web blueprints, error pages and filters."""
-    from bot.web import admin_roles, audit, auth, db, domain_check, errors, health, logs, shell
+    from bot.web import (
+        accounts,
+        admin_roles,
+        audit,
+        auth,
+        db,
+        domain_check,
+        errors,
+        filings,
+        health,
+        ledger,
+        logs,
+        office,
+        shell,
+    )
     from bot.web.sessions import PageSessions
     from bot.web.users import SESSION_LIFETIME
     from bot.wecom.callback import bp as callback_bp
@@ -36,12 +50,17 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
     )
     app.jinja_env.undefined = StrictUndefined
+    app.before_request(ledger.allow_uploads)  # before CSRF, which reads the (large) form
     csrf.init_app(app)
     csrf.exempt(callback_bp)  # WeCom signs its callbacks; it has no session to hold a token
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_roles.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(filings.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(office.bp)
+    app.register_blueprint(ledger.bp)
     app.register_blueprint(domain_check.bp)
     db.init_app(app)
     errors.init_app(app)

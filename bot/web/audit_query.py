@@ -69,28 +69,41 @@ def parse_filter(args) -> tuple[AuditFilter, list[str]]:
     return AuditFilter(filing_id, account_id, person, since, until, page), problems
 
 
+def conditions(flt: AuditFilter) -> list:
+    """The WHERE conditions of a filter (the page and its .xlsx share them)."""
+    found = []
+    if flt.filing_id is not None:
+        found.append(AuditLog.filing_id == flt.filing_id)
+    if flt.account_id is not None:
+        found.append(AuditLog.account_id == flt.account_id)
+    if flt.person:
+        named = select(User.userid).where(User.name == flt.person)
+        found.append(or_(AuditLog.actor == flt.person, AuditLog.actor.in_(named)))
+    if flt.since:
+        found.append(AuditLog.at >= _midnight(flt.since))
+    if flt.until:
+        found.append(AuditLog.at < _midnight(flt.until + timedelta(days=1)))
+    return found
+
+
 def search(db, flt: AuditFilter, per_page: int = PER_PAGE) -> AuditPage:
     """One page of entries, newest first, with the actor's name where the directory knows it."""
     query = select(AuditLog, User.name).outerjoin(User, User.userid == AuditLog.actor)
-    conditions = []
-    if flt.filing_id is not None:
-        conditions.append(AuditLog.filing_id == flt.filing_id)
-    if flt.account_id is not None:
-        conditions.append(AuditLog.account_id == flt.account_id)
-    if flt.person:
-        named = select(User.userid).where(User.name == flt.person)
-        conditions.append(or_(AuditLog.actor == flt.person, AuditLog.actor.in_(named)))
-    if flt.since:
-        conditions.append(AuditLog.at >= _midnight(flt.since))
-    if flt.until:
-        conditions.append(AuditLog.at < _midnight(flt.until + timedelta(days=1)))
-    total = db.scalar(select(func.count()).select_from(AuditLog).where(*conditions))
+    where = conditions(flt)
+    total = db.scalar(select(func.count()).select_from(AuditLog).where(*where))
     pages = max(1, math.ceil(total / per_page))
     page = min(flt.page, pages)
-    rows = db.execute(query.where(*conditions).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    rows = db.execute(query.where(*where).order_by(AuditLog.at.desc(), AuditLog.id.desc())
                       .limit(per_page).offset((page - 1) * per_page)).all()
     return AuditPage(entries=[(entry, name) for entry, name in rows], total=total, page=page,
                      pages=pages)
+
+
+def every_entry(db, flt: AuditFilter):
+    """Every entry the filter selects (all pages), newest first, streamed: /audit.xlsx."""
+    query = (select(AuditLog, User.name).outerjoin(User, User.userid == AuditLog.actor)
+             .where(*conditions(flt)).order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+    yield from db.execute(query.execution_options(yield_per=500))
 
 
 def _midnight(day: date) -> datetime:

@@ -20,7 +20,6 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.thread_connection import ThreadConnections
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
 from bot.wecom.guard import TIMESTAMP, fields_problem, timestamp_problem
 from bot.wecom.inbound import handle
@@ -150,6 +149,4 @@ def parse_inner(plain: str):
 def init_app(app) -> None:
     """Register the callback blueprint and cap request bodies at 64 KiB."""
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.extensions["filingbot.callback_connections"] = ThreadConnections(
-        app.extensions["filingbot.engine"])
     app.register_blueprint(bp)

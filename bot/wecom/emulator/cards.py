@@ -50,6 +50,10 @@ def validate_card(card: dict) -> None:
             keys.add(key)
             if button.get("style", 1) not in (1, 2, 3, 4):
                 button["style"] = 1  # out-of-range style is shown as style 1, not refused
+    action = card.get("card_action")
+    if action is not None and action.get("type") == 1 \
+            and not str(action.get("url", "")).startswith(("http://", "https://")):
+        raise CardError(40058, "card_action of type 1 needs an http(s) url")
     if not (card.get("main_title") or {}).get("title") and card["card_type"] != "news_notice":
         raise CardError(40058, "main_title.title missing")
     rows = card.get("horizontal_content_list", [])

@@ -1,0 +1,93 @@
+"""The office's overview pages: /queue (what waits, per stage, with its age), /review/<year>
+(the annual review per department, with a bar chart) and /assessment/<year> (art. 16 figures).
+
+Figures come from workflow.statistics and workflow.queries; which roles open the school-wide
+pages is workflow.access.may_open's call (403 otherwise)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, render_template
+
+from bot.web.auth import login_required
+from bot.web.db import clock, read_session
+from bot.web.users import current_user
+from models import FilingStatus
+from workflow import statistics
+from workflow.access import may_open
+from workflow.kinds import FORMS
+from workflow.queries import FilingFilters, names_of, visible_filings, waiting_for
+
+bp = Blueprint("office", __name__)
+
+QUEUE_MAX = 500  # waiting filings shown at most (the oldest first within each stage)
+YEARS = range(2000, 2100)
+
+
+def _require(page: str) -> None:
+    """403 unless the signed-in member's roles open `page`."""
+    if not may_open(current_user.viewer, page):
+        abort(403)
+
+
+def _year(year: int) -> int:
+    """The year of a path, or 404 when it is not a plausible one."""
+    if year not in YEARS:
+        abort(404)
+    return year
+
+
+@bp.get("/queue")
+@login_required
+def queue():
+    """Filings waiting that the member may see, per stage, their own tasks first."""
+    session = read_session()
+    waiting = visible_filings(session, current_user.viewer,
+                              FilingFilters(statuses=FilingStatus.waiting_ones()), size=QUEUE_MAX)
+    mine = {f.id for f, _ in waiting_for(session, current_user.userid)}
+    groups = statistics.waiting_by_stage(session, waiting.items, mine)
+    names = names_of(session, [f.submitter for f in waiting.items])
+    return render_template("web/queue.html", groups=groups, mine=mine, names=names, forms=FORMS,
+                           total=waiting.total, now=clock().now())
+
+
+@bp.get("/review")
+@login_required
+def review_current():
+    """The review of last year (the one the campaign of this year collects)."""
+    return review(clock().local_now().year - 1)
+
+
+@bp.get("/review/<int:year>")
+@login_required
+def review(year: int):
+    """Per department: accounts, reviewed, pending, missing, 零报告, never answered."""
+    _require("review")
+    rows = statistics.review_overview(read_session(), _year(year))
+    total = statistics.totals(rows, ("accounts", "reviewed", "pending", "missing"))
+    return render_template("web/review.html", year=year, rows=rows, total=total,
+                           scale=max([r.accounts for r in rows] + [1]))
+
+
+@bp.get("/assessment")
+@login_required
+def assessment_current():
+    """The assessment of last year."""
+    return assessment(clock().local_now().year - 1)
+
+
+@bp.get("/assessment/<int:year>")
+@login_required
+def assessment(year: int):
+    """Per department figures of the yearly assessment (art. 16)."""
+    _require("assessment")
+    (_, _), (month, day) = current_app.config["SETTINGS"].review_window
+    due = date(_year(year) + 1, month, day)
+    rows = statistics.assessment(read_session(), year, due)
+    total = statistics.totals(rows, ("accounts", "filings", "reviews_on_time", "reviews_late",
+                                     "reviews_missing", "rectify", "failed", "ordered_closures",
+                                     "impersonation_reports"))
+    hours = [h for r in rows for h in r.decide_hours]
+    return render_template("web/assessment.html", year=year, rows=rows, total=total, due=due,
+                           median=statistics.AssessmentRow(0, "", decide_hours=hours).median_hours)

@@ -1,0 +1,233 @@
+"""Excel workbooks of the office's lists (issue #12 §1): the registry (备案台账), filings, the
+annual review's progress and the audit log, each read through the same query as its page
+(workflow.queries, workflow.review) and so behind the same permissions.
+
+Rows are read a page at a time and streamed into write-only sheets (workflow.ledger.xlsx).
+The registry's columns are the import's (workflow.ledger.columns): export → edit → import
+round-trips."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from bot.clock import SHANGHAI
+from models import Account, AuditLog, Department, User
+from workflow.access import Viewer
+from workflow.forms.answers import show
+from workflow.forms.catalog import REGISTER
+from workflow.forms.validators import PLATFORM_NAMES
+from workflow.kinds import KINDS
+from workflow.ledger import xlsx
+from workflow.ledger.columns import registry_columns
+from workflow.ledger.members import LedgerDirectory
+from workflow.ledger.names import labels, texts
+from workflow.queries import (
+    FilingFilters,
+    RegistryFilters,
+    names_of,
+    registry,
+    visible_filings,
+)
+from workflow.review import review_progress
+
+PAGE = 500  # rows read per query while streaming
+
+
+def local_date(moment: datetime | None) -> date | None:
+    """The Beijing date of a UTC timestamp."""
+    return moment.astimezone(SHANGHAI).date() if moment else None
+
+
+# --- the registry ---------------------------------------------------------------------------
+def registry_headers() -> list[xlsx.Header]:
+    return [xlsx.Header(c.header, c.width) for c in registry_columns()]
+
+
+def registry_rows(session, viewer: Viewer, filters: RegistryFilters) -> Iterator[list]:
+    """The registry's rows as the page lists them (every page), in the ledger's columns."""
+    departments = dict(session.execute(select(Department.id, Department.name)).all())
+    directory = LedgerDirectory.load(session)
+    statuses = labels().account_statuses
+    page = 1
+    while True:
+        found = registry(session, viewer, filters, page=page, size=PAGE)
+        for account in found.items:
+            details = account.details or {}
+            yield [PLATFORM_NAMES.get(account.platform, account.platform), account.name,
+                   account.external_id or "", details.get("homepage") or "",
+                   directory.people_text(details.get("leader")),
+                   directory.people_text(details.get("admins")),
+                   details.get("purpose") or "", details.get("opened") or "",
+                   departments.get(account.department_id, str(account.department_id)),
+                   account.filing_no or "", statuses.get(account.status, account.status),
+                   local_date(account.created_at), account.last_review_year]
+        if page >= found.pages:
+            return
+        page += 1
+        for account in found.items:  # written: no need to keep them in the session
+            session.expunge(account)
+
+
+def registry_workbook(session, viewer: Viewer, filters: RegistryFilters, out) -> int:
+    """Write the registry the viewer sees, filtered as on /accounts, to `out` (.xlsx); the
+    number of accounts written."""
+    book = xlsx.workbook()
+    count = xlsx.add_sheet(book, texts().sheets["registry"], registry_headers(),
+                           registry_rows(session, viewer, filters))
+    book.save(out)
+    return count
+
+
+def template_workbook(out) -> None:
+    """Write the blank ledger (the registry's headers) and its 填写说明 sheet to `out`."""
+    words = texts().help
+    book = xlsx.workbook()
+    xlsx.add_sheet(book, texts().sheets["registry"], registry_headers(), [])
+    rows = []
+    for column in registry_columns():
+        need = words["required"] if column.required else \
+            words["optional"] if column.imported else words["ignored"]
+        rows.append([column.header, need,
+                     words.get(column.key) or (column.field.question if column.field else "")])
+    rows.append(["", "", words["rules"]])
+    headers = [xlsx.Header(h, w) for h, w in zip(words["header"], (14, 10, 90), strict=True)]
+    xlsx.add_sheet(book, texts().sheets["help"], headers, rows)
+    book.save(out)
+
+
+# --- filings --------------------------------------------------------------------------------
+def filing_headers(kind=None) -> list[xlsx.Header]:
+    words = texts().columns
+    head = [xlsx.Header(words["filing"], 10)]
+    if kind is None:
+        head.append(xlsx.Header(words["kind"], 8))
+        head.append(xlsx.Header(words["account"], 24))
+    head += [xlsx.Header(words["department"], 16), xlsx.Header(words["submitter"], 10),
+             xlsx.Header(words["status"], 12), xlsx.Header(words["filing_no"], 16),
+             xlsx.Header(words["submitted"], 17), xlsx.Header(words["updated"], 17)]
+    if kind is not None:
+        head += [xlsx.Header(f.label, 24 if f.multiline else 16) for f in kind.form.fields]
+    return head
+
+
+def filing_rows(session, viewer: Viewer, filters: FilingFilters, kind=None) -> Iterator[list]:
+    """The filings the viewer sees, newest first; with `kind`, its form's every field."""
+    departments = dict(session.execute(select(Department.id, Department.name)).all())
+    statuses = labels().statuses
+    page = 1
+    while True:
+        found = visible_filings(session, viewer, filters, page=page, size=PAGE)
+        names = names_of(session, [f.submitter for f in found.items])
+        numbers = account_numbers(session, [f.account_id for f in found.items])
+        for filing in found.items:
+            fields = filing.fields or {}
+            row = [f"#{filing.id}"]
+            if kind is None:
+                known = KINDS.get(filing.kind)
+                account = fields.get("account") or {}
+                row += [known.form.command if known else filing.kind,
+                        fields.get("name") or account.get("name") or ""]
+            row += [departments.get(filing.department_id, "") if filing.department_id else "",
+                    names.get(filing.submitter, filing.submitter),
+                    statuses.get(filing.status, filing.status),
+                    numbers.get(filing.account_id, ""), filing.created_at, filing.updated_at]
+            if kind is not None:
+                row += [show(f, fields[f.name]) if f.name in fields else ""
+                        for f in kind.form.fields]
+            yield row
+        if page >= found.pages:
+            return
+        page += 1
+        for filing in found.items:
+            session.expunge(filing)
+
+
+def account_numbers(session, account_ids) -> dict[int, str]:
+    """备案编号 by account id."""
+    ids = {i for i in account_ids if i}
+    if not ids:
+        return {}
+    return {i: n or "" for i, n in session.execute(
+        select(Account.id, Account.filing_no).where(Account.id.in_(ids))).all()}
+
+
+def filings_workbook(session, viewer: Viewer, filters: FilingFilters, out) -> None:
+    """Write the filings the viewer sees: all of them on one sheet, then one sheet per kind
+    with every field of its form (as on /filings, filtered alike)."""
+    book = xlsx.workbook()
+    xlsx.add_sheet(book, texts().sheets["filings"], filing_headers(),
+                   filing_rows(session, viewer, filters))
+    for kind in KINDS.values():
+        if filters.kind and filters.kind != kind.name:
+            continue
+        per_kind = FilingFilters(kind=kind.name, statuses=filters.statuses,
+                                 department_id=filters.department_id,
+                                 account_id=filters.account_id)
+        xlsx.add_sheet(book, kind.form.command, filing_headers(kind),
+                       filing_rows(session, viewer, per_kind, kind))
+    book.save(out)
+
+
+# --- the annual review ----------------------------------------------------------------------
+def review_workbook(session, year: int, out) -> None:
+    """Write the review campaign's progress for `year`: per department, the accounts still
+    missing, and the departments that sent a 零报告."""
+    words, sheets = texts().columns, texts().sheets
+    progress = review_progress(session, year)
+    departments = dict(session.execute(select(Department.id, Department.name)).all())
+    book = xlsx.workbook()
+    keys = ("done", "pending", "missing")
+    rows = [[name, *(row[k] for k in keys), sum(row[k] for k in keys)]
+            for name, row in progress["table"]]
+    totals = progress["totals"]
+    rows.append([words["total"], *(totals[k] for k in keys), sum(totals[k] for k in keys)])
+    xlsx.add_sheet(book, f"{sheets['progress']}{year}",
+                   [xlsx.Header(words["department"], 20),
+                    *(xlsx.Header(words[k], 10) for k in keys), xlsx.Header(words["total"], 10)],
+                   rows)
+    xlsx.add_sheet(book, sheets["missing"],
+                   [xlsx.Header(words["department"], 20),
+                    xlsx.Header(REGISTER.field("name").label, 24),
+                    xlsx.Header(words["filing_no"], 16)],
+                   ([departments.get(a.department_id, ""), a.name, a.filing_no or ""]
+                    for a in progress["missing"]))
+    xlsx.add_sheet(book, sheets["zero"], [xlsx.Header(words["zero"], 24)],
+                   ([name] for name in progress["zero"]))
+    book.save(out)
+
+
+# --- the audit log --------------------------------------------------------------------------
+def audit_entries(session, since: datetime | None = None,
+                  until: datetime | None = None) -> Iterator[tuple[AuditLog, str | None]]:
+    """Every audit entry in [since, until), newest first, with the actor's name."""
+    query = select(AuditLog, User.name).outerjoin(User, User.userid == AuditLog.actor)
+    if since is not None:
+        query = query.where(AuditLog.at >= since)
+    if until is not None:
+        query = query.where(AuditLog.at < until)
+    query = query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    yield from session.execute(query.execution_options(yield_per=PAGE))
+
+
+def audit_workbook(entries: Iterable[tuple[AuditLog, str | None]], out) -> None:
+    """Write audit entries ((entry, actor's name) pairs, as /audit lists them) to `out`."""
+    words, actions = texts().columns, labels().actions
+    book = xlsx.workbook()
+    xlsx.add_sheet(book, texts().sheets["audit"], [
+        xlsx.Header(words["at"], 17), xlsx.Header(words["actor"], 10),
+        xlsx.Header(words["actor_id"], 14), xlsx.Header(words["action"], 14),
+        xlsx.Header(words["filing"], 10), xlsx.Header(words["account_id"], 10),
+        xlsx.Header(words["before"], 40), xlsx.Header(words["after"], 60)],
+        ([entry.at, name or "", entry.actor, actions.get(entry.action, entry.action),
+          f"#{entry.filing_id}" if entry.filing_id else "", entry.account_id or "",
+          compact(entry.before), compact(entry.after)] for entry, name in entries))
+    book.save(out)
+
+
+def compact(value: dict) -> str:
+    """A JSON column as one line of text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) if value else ""
