@@ -44,9 +44,9 @@ def test_a_piped_console_session_plays_an_approval_through_gunicorn(sandbox_serv
                       "zhangsan> /as liming", "┌─ 卡片 1: 部门确认", "[1] 确认  [2] 退回",
                       "liming> /tap 1", "已确认", "liming> /as wangwu",
                       "┌─ 卡片 1: 党政办审核", "wangwu> /tap 1", "已批准", "wangwu> /as zhangsan",
-                      "已由部门负责人李明确认", "备案编号：DY-")
+                      "已由部门负责人李明确认", "王五批准，备案编号：DY-")
     assert -1 not in marks, output
-    assert output.count("🤖 已提交") == 1 and output.count("备案编号：DY-") == 1
+    assert output.count("🤖 已提交") == 1 and output.count("王五批准，备案编号：DY-") == 1
     filing = session.scalar(select(Filing))
     assert filing.status == "approved"
 
