@@ -226,8 +226,10 @@ def gunicorn(app_spec, workers, env, log_path, cwd=REPO_ROOT):
     """Run `gunicorn -w N -b 127.0.0.1:PORT app_spec` in `cwd`; yield its base URL and its
     worker pids, stop it on exit."""
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           *control_socket_args(), app_spec]
+    # `-k sync`: gunicorn reads ./gunicorn.conf.py (threaded workers) from `cwd` by itself; the
+    # benchmark compares sync workers, one request at a time, as it always has.
+    cmd = [sys.executable, "-m", "gunicorn", "-k", "sync", "-w", str(workers),
+           "-b", f"127.0.0.1:{port}", *control_socket_args(), app_spec]
     with open(log_path, "wb") as log_file:
         # A new session makes gunicorn the leader of its own process group, so stop() can
         # signal the master and its workers together, and Ctrl-C here does not reach them.

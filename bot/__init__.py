@@ -7,25 +7,42 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from urllib.parse import urlsplit
 
 from flask import Flask
 
 from bot.clock import Clock
 from bot.config import ConfigError, load_settings
+from bot.private_files import private_directory
+
+CONFIG_ERROR_EXIT = 4  # a bad setting: every command and server stops with this status
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings → database → WeCom client (or sandbox emulator) → routes → CLI.
 
     `test_config` may give ENV (the environment to read instead of os.environ), CLOCK,
-    and OUTBOX_THREAD (False to leave delivery to explicit drains)."""
+    OUTBOX_THREAD (False to leave delivery to explicit drains) and INSTANCE_PATH (where the
+    sandbox keeps its emulator state and generated SECRET_KEY; default ./instance)."""
     test_config = test_config or {}
-    app = Flask(__name__, instance_relative_config=True)
+    from bot.render import TEMPLATES_DIR
+
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=test_config.get("INSTANCE_PATH"),
+                template_folder=str(TEMPLATES_DIR),
+                static_folder=str(TEMPLATES_DIR / "static"))
     try:
         settings = load_settings(test_config.get("ENV", os.environ), app.instance_path)
     except ConfigError as exc:
-        raise SystemExit(f"filingbot: configuration error: {exc}") from None
+        sys.stderr.write(f"filingbot: configuration error: {exc}\n")
+        # Exit status 4 is gunicorn's "app failed to load": the master stops instead of
+        # restarting workers that fail the same way forever.
+        raise SystemExit(CONFIG_ERROR_EXIT) from None
+    # The instance folder holds the database, the sandbox's secret key and emulator state:
+    # owner only (settings may just have created it, for the sandbox's secret_key).
+    if os.path.isdir(app.instance_path):
+        private_directory(app.instance_path)
     if "OUTBOX_THREAD" in test_config:
         settings = settings.__class__(**{**settings.__dict__,
                                          "outbox_thread": test_config["OUTBOX_THREAD"]})

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
+from bot import role_changes
 from bot.db import alembic_config, upgrade_database
 from bot.sandbox import seed_sandbox
 from workflow import roles
@@ -42,6 +43,10 @@ def _engine():
     return current_app.extensions["filingbot.engine"]
 
 
+def _now():
+    return current_app.extensions["filingbot.clock"].now()
+
+
 @outbox_cli.command("drain")
 @with_appcontext
 def drain_command() -> None:
@@ -49,6 +54,36 @@ def drain_command() -> None:
     counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
     click.echo(f"已发送 {counts['sent']} 条，失败待重试 {counts['failed']} 条，"
                f"放弃 {counts['dead']} 条，限速顺延 {counts['deferred']} 条")
+
+
+@outbox_cli.command("retry")
+@click.option("--dead", is_flag=True, help="Also send again the messages given up on.")
+@with_appcontext
+def retry_command(dead: bool) -> None:
+    """Retry now what is backing off after failures (and, with --dead, what was given up on)."""
+    from bot.outbox import outbox_status, requeue
+    from bot.render import render_text
+
+    now = current_app.extensions["filingbot.clock"].now()
+    requeued = requeue(_engine(), now, dead=dead)
+    counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
+    held = outbox_status(_engine(), now, current_app.config["SETTINGS"].reminder_quiet_hours)
+    click.echo(render_text("outbox/retry", dead=dead, revived=requeued["revived"],
+                           brought=requeued["brought"], sent=counts["sent"],
+                           failed=counts["failed"], dead_now=counts["dead"],
+                           deferred=counts["deferred"], held=held["held"]))
+
+
+@outbox_cli.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Show queued, held, retrying and dead messages, with the latest errors."""
+    from bot.outbox import outbox_status
+    from bot.render import render_text
+
+    status = outbox_status(_engine(), current_app.extensions["filingbot.clock"].now(),
+                           current_app.config["SETTINGS"].reminder_quiet_hours)
+    click.echo(render_text("outbox/status", **status))
 
 
 @directory_cli.command("sync")
@@ -73,7 +108,8 @@ def grant_command(userid: str, role: str, department_id: int | None) -> None:
     """Grant ROLE to USERID (the user need not have contacted the bot yet)."""
     with Session(_engine()) as session:
         try:
-            added = roles.grant(session, userid, role, department_id)
+            added = role_changes.grant(session, actor="cli", at=_now(), userid=userid,
+                                       role=role, department_id=department_id)
         except roles.RoleError as exc:
             raise click.UsageError(str(exc)) from None
         session.commit()
@@ -89,7 +125,8 @@ def revoke_command(userid: str, role: str, department_id: int | None) -> None:
     """Revoke ROLE from USERID."""
     with Session(_engine()) as session:
         try:
-            removed = roles.revoke(session, userid, role, department_id)
+            removed = role_changes.revoke(session, actor="cli", at=_now(), userid=userid,
+                                          role=role, department_id=department_id)
         except roles.RoleError as exc:
             raise click.UsageError(str(exc)) from None
         session.commit()

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.wecom import sandbox
 
 WECOM_VARS = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
-SECRET_FIELDS = frozenset({"wecom_secret", "wecom_token", "wecom_aes_key", "database_url"})
+SECRET_FIELDS = frozenset({"wecom_secret", "wecom_token", "wecom_aes_key", "database_url",
+                           "secret_key"})
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 
 
@@ -31,12 +34,16 @@ class Settings:
     wecom_aes_key: str
     wecom_api_base: str
     sandbox: bool
+    secret_key: str = ""  # signs web sessions (bot.web); never shown
+    public_url: str = ""  # e.g. https://filing.example.edu.cn; "" = the address of each request
     filing_number_format: str = "{platform_code}-{year}-{seq:04d}"
     school_names: tuple[str, ...] = ()
     reminder_quiet_hours: str = "21:00-08:00"
     review_window: tuple[tuple[int, int], tuple[int, int]] = ((1, 1), (3, 31))
     reminder_time: tuple[int, int] = (9, 0)
     outbox_thread: bool = True
+    # Seconds a callback's signed timestamp may lie behind and ahead of our clock (issue 15.7).
+    callback_window: tuple[int, int] = (24 * 3600, 5 * 60)
 
     def __repr__(self) -> str:
         """Show every setting but the secrets, so a settings object can be logged safely."""
@@ -91,8 +98,11 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
         raise ConfigError("REMINDER_QUIET_HOURS must look like 21:00-08:00 (or be empty for none)")
     names = tuple(n.strip() for n in re.split(r"[,，;；]", env.get("SCHOOL_NAMES", ""))
                   if n.strip())
+    public_url = _parse_public_url(env.get("PUBLIC_URL", "").strip())
+    secret_key = load_secret_key(env.get("SECRET_KEY", "").strip(), sandbox_mode, instance_path)
     window = _parse_window(env.get("REVIEW_WINDOW", "").strip() or "01-01..03-31")
     reminder_time = _parse_time("REMINDER_TIME", env.get("REMINDER_TIME", "").strip() or "09:00")
+    callback_window = _parse_callback_window(env.get("CALLBACK_WINDOW", "").strip() or "24h,5m")
     return Settings(
         database_url=database_url,
         wecom_corp_id=corp_id,
@@ -102,12 +112,15 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
         wecom_aes_key=aes_key,
         wecom_api_base=api_base,
         sandbox=sandbox_mode,
+        secret_key=secret_key,
+        public_url=public_url,
         filing_number_format=number_format,
         school_names=names or ("西安广播电视大学", "西安电大"),
         reminder_quiet_hours=quiet,
         review_window=window,
         reminder_time=reminder_time,
         outbox_thread=env.get("OUTBOX_THREAD", "1").strip() not in ("0", "false", "no"),
+        callback_window=callback_window,
     )
 
 
@@ -134,6 +147,59 @@ def _validate_wecom(given: dict[str, str]) -> tuple[str, int]:
     if not given["WECOM_AGENT_ID"].isdigit():
         raise ConfigError("WECOM_AGENT_ID must be the app's numeric AgentId")
     return given["WECOM_CORP_ID"], int(given["WECOM_AGENT_ID"])
+
+
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY = 32
+
+
+def load_secret_key(given: str, sandbox_mode: bool, instance_path: str | Path) -> str:
+    """SECRET_KEY from the environment; in sandbox mode without one, the key kept in
+    instance/secret_key (created once, mode 0600). A real WeCom app must set it."""
+    hint = "e.g. the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+    if given:
+        if len(given) < MIN_SECRET_KEY:
+            raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY} characters, {hint}")
+        return given
+    if not sandbox_mode:
+        raise ConfigError(f"SECRET_KEY is not set: it signs the web login sessions and is "
+                          f"required with the WECOM_* variables, {hint}")
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if not path.exists():
+        _create_secret_file(path)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < MIN_SECRET_KEY:
+        raise ConfigError(f"{path} holds no usable key: delete it and a new one is generated")
+    return key
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a fresh key beside `path`, then link it into place: several processes starting at
+    once (gunicorn workers) all end up reading the one key that won, never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the key
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _parse_public_url(text: str) -> str:
+    """PUBLIC_URL: scheme and host (and port) only, without a trailing slash."""
+    if not text:
+        return ""
+    parts = urlsplit(text.rstrip("/"))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError("PUBLIC_URL must be the address members reach, scheme and host only, "
+                          "e.g. https://filing.example.edu.cn")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _validate_number_format(number_format: str) -> None:
@@ -166,6 +232,26 @@ def _parse_time(name: str, text: str) -> tuple[int, int]:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
         raise ConfigError(f"{name} must look like 09:00")
     return int(text[:2]), int(text[3:])
+
+
+# Inbound dedup keys are kept 7 days (bot.outbox.maintenance.KEEP_INBOUND): a callback older
+# than that could be replayed as new, so the window must stay well inside it.
+MAX_CALLBACK_AGE = 6 * 24 * 3600
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_callback_window(text: str) -> tuple[int, int]:
+    """`24h,5m` → (86400, 300): how far behind and ahead of now a callback may be signed."""
+    match = re.fullmatch(r"\s*(\d{1,6})([smhd])\s*,\s*(\d{1,6})([smhd])\s*", text)
+    if not match:
+        raise ConfigError("CALLBACK_WINDOW must look like 24h,5m (how far back, how far ahead; "
+                          "units s, m, h, d)")
+    back = int(match[1]) * DURATION_UNITS[match[2]]
+    ahead = int(match[3]) * DURATION_UNITS[match[4]]
+    if not 60 <= back <= MAX_CALLBACK_AGE or not 0 <= ahead <= 3600:
+        raise ConfigError("CALLBACK_WINDOW must reach 1m to 6d back (dedup keys are kept 7 days) "
+                          "and at most 1h ahead, e.g. 24h,5m")
+    return back, ahead
 
 
 def in_quiet_hours(quiet: str, local_time) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
+from bot.private_files import private_sqlite_file, sqlite_path
 from bot.sqlite_lock import WriteLock, connection_class
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,8 +22,8 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:"):
         path = url.split("sqlite:///", 1)[-1]
         connect_args = {"check_same_thread": False, "timeout": 30}
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if sqlite_path(url):
+            private_sqlite_file(path)  # before SQLite creates it (and its WAL) world-readable
             connect_args["factory"] = connection_class(WriteLock(str(Path(path).resolve())))
         # No cap on connections: no request thread waits for one, and a SQLite connection
         # costs a file handle, not a server process.
@@ -99,6 +100,8 @@ def alembic_config(url: str):
 
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Apply migrations up to `revision`; running it again changes nothing."""
+    if sqlite_path(url):  # `db upgrade` usually creates the database file
+        private_sqlite_file(sqlite_path(url))
     command.upgrade(alembic_config(url), revision)
 
 

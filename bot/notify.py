@@ -24,10 +24,21 @@ class OutboxNotifier:
     """Texts rendered from templates/messages, cards from templates/cards, into the outbox."""
 
     def tell(self, session, userids, template, *, now, automatic=False, dedup_key=None,
-             **context) -> None:
-        """Queue a text message to `userids` (delivered by the outbox dispatcher)."""
+             hold=None, **context) -> None:
+        """Queue a text message to `userids` (delivered by the outbox dispatcher), held for
+        `hold` when given."""
         outbox.enqueue_text(session, userids, render_text(template, **context),
-                            automatic=automatic, dedup_key=dedup_key, now=now)
+                            automatic=automatic, dedup_key=dedup_key, now=now,
+                            not_before=now + hold if hold else None)
+
+    def release(self, session, dedup_key, userids, template, *, now, again=True,
+                **context) -> None:
+        """Send the held message `dedup_key` now, rendered again; if it already went out (its
+        hold ended), the new text follows it only when `again`."""
+        content = render_text(template, **context)
+        if outbox.release_text(session, dedup_key, content, now=now) or not again:
+            return
+        outbox.enqueue_text(session, userids, content, now=now)
 
     def send_card(self, session, filing, stage, recipients, *, now) -> Card:
         """Queue one button card for `recipients` and remember its task_id."""
@@ -64,6 +75,18 @@ class OutboxNotifier:
                                             OutboxMessage.kind == "send",
                                             OutboxMessage.status == "pending")
                 .values(status="dead", last_error="superseded: decided before delivery"))
+
+
+    def card_is_live(self, session, card, *, now) -> bool:
+        """Whether `card` can still be tapped: its response code is younger than 72 h, or its
+        send is still on its way (queued, not dead); never for a card that was not sent."""
+        if card is None:
+            return False
+        if card.response_code_at is not None:
+            return card_is_live(card, now)
+        return session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.card_task_id == card.task_id, OutboxMessage.kind == "send",
+            OutboxMessage.status.in_(("pending", "sending"))).limit(1)) is not None
 
 
 def card_context(session, filing, stage, task_id: str) -> dict:

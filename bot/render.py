@@ -9,6 +9,8 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.words import fit
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -40,6 +42,7 @@ def environment() -> Environment:
         finalize=escape_value,
     )
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.filters["fit"] = fit  # a name cut where a word ends, for card buttons
     return env
 
 

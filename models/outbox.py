@@ -23,6 +23,10 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = time_field(default_now=True, index=True)
     lease_until: datetime | None = time_field(nullable=True)
     last_error: str | None = None
+    # First failure of the current run of failures: a row is retried until 72 h after it.
+    failing_since: datetime | None = time_field(nullable=True)
+    # A dead row: when admins were told about it (once, bot.outbox.alerts).
+    alerted_at: datetime | None = time_field(nullable=True)
     result: dict = json_field()
     created_at: datetime = time_field(default_now=True)
     sent_at: datetime | None = time_field(nullable=True)

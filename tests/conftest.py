@@ -16,7 +16,16 @@ from bot import create_app
 from bot.clock import SHANGHAI, FixedClock
 from bot.db import upgrade_database
 from bot.wecom.emulator import Emulator
-from tests.wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, EmulatorServer, WeComActions
+from tests.wecom import (
+    AES_KEY,
+    AGENT_ID,
+    CORP_ID,
+    SECRET,
+    TOKEN,
+    WEB_SECRET_KEY,
+    EmulatorServer,
+    WeComActions,
+)
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 if PG_URL.startswith("postgresql://"):
@@ -86,6 +95,7 @@ def app_env(database_url, emulator_server):
         "WECOM_TOKEN": TOKEN,
         "WECOM_AES_KEY": AES_KEY,
         "WECOM_API_BASE": emulator_server.api_base,
+        "SECRET_KEY": WEB_SECRET_KEY,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -14,6 +15,7 @@ from sqlmodel import Session
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot import create_app
+from bot.clock import SHANGHAI, FixedClock
 from bot.render import render_text
 from bot.wecom.emulator.phone import Phone, flask_target
 from models import Conversation, InboundEvent, OutboxMessage, User
@@ -33,10 +35,16 @@ VECTOR = {
 }
 
 
+# The test clock's time (conftest `clock`): callbacks signed then are fresh.
+NOW = str(int(datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI).timestamp()))
+
+
 @pytest.fixture
-def vector_app(app_env, clock):
+def vector_app(app_env):
     env = {**app_env, "WECOM_TOKEN": VECTOR["token"], "WECOM_AES_KEY": VECTOR["aes_key"],
            "WECOM_CORP_ID": VECTOR["corp_id"], "WECOM_AGENT_ID": "218"}
+    # The vectors were signed in 2014: the app's clock is set to then, or they are stale.
+    clock = FixedClock(datetime.fromtimestamp(int(VECTOR["post"]["timestamp"]), SHANGHAI))
     app = create_app({"ENV": env, "CLOCK": clock, "OUTBOX_THREAD": False})
     yield app
     app.extensions["filingbot.engine"].dispose()
@@ -165,8 +173,8 @@ def test_two_messages_starting_a_form_at_once_are_both_answered(app, emulator):
 
 
 def _signed(crypto: WeChatCrypto, inner: str) -> tuple[str, bytes]:
-    envelope = xmltodict.parse(crypto.encrypt_message(inner, "nonce1", "1700000000"))["xml"]
-    query = urlencode({"msg_signature": envelope["MsgSignature"], "timestamp": "1700000000",
+    envelope = xmltodict.parse(crypto.encrypt_message(inner, "nonce1", NOW))["xml"]
+    query = urlencode({"msg_signature": envelope["MsgSignature"], "timestamp": NOW,
                        "nonce": "nonce1"})
     body = f"<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{envelope['Encrypt']}</Encrypt></xml>"
     return query, body.encode()
@@ -185,8 +193,8 @@ EXTERNAL = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/pa
 def _sign_raw(ciphertext: str) -> str:
     """Query string with a valid signature over an arbitrary Encrypt value (doc 91144 formula)."""
     signature = hashlib.sha1(
-        "".join(sorted([TOKEN, "1700000000", "n", ciphertext])).encode()).hexdigest()
-    return urlencode({"msg_signature": signature, "timestamp": "1700000000", "nonce": "n"})
+        "".join(sorted([TOKEN, NOW, "n", ciphertext])).encode()).hexdigest()
+    return urlencode({"msg_signature": signature, "timestamp": NOW, "nonce": "n"})
 
 
 def refused_requests():

@@ -89,7 +89,7 @@ def test_text_decisions_on_missing_or_already_decided_filings(wecom, session):
     filing = make_filing(wecom.app, kind="register", status="awaiting_office",
                          fields={"platform": "DY", "name": "x", "external_id": "x1"})
     say(wecom, "wangwu", f"同意 {filing}")
-    assert "已由 王五 处理" in say(wecom, "wangwu", f"同意 {filing}")
+    assert "已由王五处理" in say(wecom, "wangwu", f"同意 {filing}")
 
 
 def test_more_after_the_last_page_says_so(wecom):

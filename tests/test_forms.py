@@ -312,6 +312,6 @@ def test_query_lists_accounts_and_open_filings_with_more(wecom):
                      filing_no=f"WX-2025-{i:04d}")
     make_filing(wecom.app, fields={"name": "待审账号"})
     first = chat(wecom, "zhangsan", "查询")
-    assert "本部门账号 10 个，进行中的申请 1 件" in first and "账号0" in first and "更多" in first
+    assert "本部门账号 10 个，进行中的事项 1 件" in first and "账号0" in first and "更多" in first
     second = chat(wecom, "zhangsan", "更多")
     assert "账号9" in second and "待审账号" in second and "账号0" not in second

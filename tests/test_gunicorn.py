@@ -1,73 +1,29 @@
-"""The real deployment shape: gunicorn with two workers, each with its dispatcher thread,
-WeCom (the emulator) reaching them over HTTP. Twenty office users tap one card at once."""
+"""The real deployment shape: gunicorn with the shipped config (two threaded workers, each with
+its dispatcher thread), WeCom (the emulator) reaching them over HTTP. Twenty office users tap
+one card at once."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from bot.wecom.emulator import Phone, http_target
 from models import Account, Decision, Filing
+from tests.gunicorn_server import SHIPPED_CONFIG, serve, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 OFFICE = [(f"office{i:02d}", f"审批员{i:02d}", "科员", [(2, False)]) for i in range(20)]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def gunicorn(app_env, tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL"))}
-    env.update(app_env, PYTHONPATH=str(ROOT), OUTBOX_THREAD="1")
-    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-               "--no-control-socket", "bot:create_app()"]
-    # The log goes to a file: a pipe nobody reads would block the workers once it is full.
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or a worker still booting
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("gunicorn did not start: " + log_path.read_text()[-2000:])
-            time.sleep(0.1)
+def gunicorn(app_env, emulator, tmp_path):
+    """The app under gunicorn with the shipped gunicorn.conf.py (threaded workers)."""
+    # The served app reads the real clock, and refuses callbacks signed at another time.
+    emulator.clock = time.time
+    with serve(app_env, tmp_path / "gunicorn.log", *SHIPPED_CONFIG) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def wait_for(condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_twenty_taps_on_two_gunicorn_workers(emulator, runner, session, gunicorn):

@@ -152,7 +152,7 @@ def test_the_background_thread_delivers_without_a_drain(app_env, clock, emulator
     from bot import create_app
     from tests.wecom import WeComActions
 
-    app = create_app({"ENV": app_env, "OUTBOX_THREAD": True})
+    app = create_app({"ENV": app_env, "CLOCK": clock, "OUTBOX_THREAD": True})
     wecom = WeComActions(app, emulator)
 
     def notify(ctx):
@@ -176,7 +176,7 @@ def test_a_dispatcher_thread_that_died_is_started_again_by_the_next_request(app_
     from bot import create_app
     from tests.wecom import WeComActions
 
-    app = create_app({"ENV": app_env, "OUTBOX_THREAD": True})
+    app = create_app({"ENV": app_env, "CLOCK": clock, "OUTBOX_THREAD": True})
     wecom = WeComActions(app, emulator)
     thread = app.extensions["filingbot.dispatcher_thread"]
     real_drain = thread.dispatcher.drain

@@ -18,6 +18,7 @@ AGENT_ID = 1000002
 SECRET = "test-secret-0123456789"
 TOKEN = "testToken123"
 AES_KEY = "k8Tq3Zp1Lm9Xc7Vb5Nn2Ws4Ed6Rf0Gh8Jy3Ui5Oa1SQ"
+WEB_SECRET_KEY = "test-web-secret-key-0123456789abcdef"  # SECRET_KEY: signs web sessions
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -6,7 +6,7 @@ of the choice (workflow.kinds). Card taps, 同意/驳回 texts, the office web a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
@@ -16,6 +16,10 @@ from workflow.effects import Transition
 from workflow.kinds import Choice, kind_of, stage_named, stage_of
 from workflow.roles import department_heads
 from workflow.routing import approvers, route
+
+# A decision that asks why (驳回, 退回, 限期整改 …) is told in one message with the reason: it is
+# held until the decider answers, or at most as long as the question stays open.
+REASON_WAIT = timedelta(minutes=30)
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Outcome:
     closed_text: str | None = None  # what the stage's cards now say
     decision: Decision | None = None
     why: str = ""  # for a duplicate: which account or filing holds the ID
+    assigned: str | None = None  # the 备案编号 this decision gave the account (登记/申请)
 
     @property
     def asks_reason(self) -> bool:
@@ -99,17 +104,22 @@ def decide(uow, filing_id: int, stage_name: str, choice_key: str, *, reason: str
     kind = kind_of(filing)
     transition = Transition(filing, kind, stage, choice, decision,
                             due_on=due_on if choice.sets_deadline else None)
+    number_before = getattr(account_of(session, filing), "filing_no", None)
     for effect in choice.effects:
         effect(uow, transition)
+    account = account_of(session, filing)
+    assigned = account.filing_no if account and account.filing_no != number_before else None
     if FilingStatus(filing.status).waiting:
         route(uow, filing)  # the next stage's deciders get their card
-    if filing.submitter != actor.userid:  # a submitter confirming their own closure knows
-        uow.tell([filing.submitter], choice.told, filing=filing, stage=stage, choice=choice,
-                 decider=actor.name, form=kind.form, account=account_of(session, filing),
-                 **transition.told)
-    if reason and choice.asks_reason:
-        tell_reason(uow, filing, decision, reason)
-    return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision)
+    told = {"filing": filing, "stage": stage, "choice": choice, "decider": actor.name,
+            "form": kind.form, "account": account, "reason": reason or "", **transition.told}
+    readers = told_to(session, filing, choice, actor.userid)  # not a submitter who decided
+    if readers and choice.asks_reason and not reason:  # one message with the reason: held
+        uow.tell(readers, choice.told, hold=REASON_WAIT, dedup_key=told_key(decision), **told)
+    elif readers:
+        uow.tell(readers, choice.told, **told)
+    return Outcome(True, "decided", filing, choice, actor.name, closed_text, decision,
+                   assigned=assigned)
 
 
 def close_as_duplicate(uow, filing: Filing, stage, taken, tapped, click_code) -> Outcome:
@@ -139,13 +149,31 @@ def close_as_duplicate(uow, filing: Filing, stage, taken, tapped, click_code) ->
 
 
 def tell_reason(uow, filing: Filing, decision: Decision, reason: str) -> None:
-    """Record why (驳回, 退回, 限期整改 …) and tell the submitter — and the department's heads
-    where the choice concerns them — what the decider said ("" when they skipped it)."""
+    """Record why (驳回, 退回, 限期整改 …) and send the decision's one message, held since the
+    decision, with it ("" when the decider skipped it)."""
     decision.reason = reason
+    stage = stage_named(filing, decision.stage)
+    choice = stage.choice(decision.outcome)
     case = deadline_case(uow.session, filing, decision)
-    uow.tell(reason_readers(uow.session, filing, decision, uow.actor.userid), "approval/reason",
-             filing=filing, decision=decision, reason=reason, decider=uow.actor.name,
-             form=kind_of(filing).form, due_on=case.due_on if case is not None else None)
+    uow.release(told_key(decision), told_to(uow.session, filing, choice, uow.actor.userid),
+                choice.told, filing=filing, stage=stage, choice=choice, decider=uow.actor.name,
+                form=kind_of(filing).form, account=account_of(uow.session, filing),
+                reason=reason, due_on=case.due_on if case is not None else None,
+                again=bool(reason))  # a reason confirmed late follows; no reason, no repeat
+
+
+def told_to(session, filing: Filing, choice: Choice, decider: str) -> list[str]:
+    """Who hears a decision: its submitter, and the department's heads where the choice
+    concerns them (限期整改, 不合格); never the decider."""
+    told = [filing.submitter]
+    if choice.tells_heads:
+        told += department_heads(session, filing.department_id)
+    return [u for u in dict.fromkeys(told) if u != decider]
+
+
+def told_key(decision: Decision) -> str:
+    """The outbox key of a decision's message, held while the decider is asked why."""
+    return f"told:{decision.id}"
 
 
 def deadline_case(session, filing: Filing, decision: Decision) -> Filing | None:
@@ -155,13 +183,9 @@ def deadline_case(session, filing: Filing, decision: Decision) -> Filing | None:
 
 
 def reason_readers(session, filing: Filing, decision: Decision, decider: str) -> list[str]:
-    """Who reads a decider's reason: the submitter, and the department's heads where the
-    choice concerns them (限期整改, 不合格); never the decider."""
+    """Who reads a decider's reason: those the decision's one message goes to (told_to)."""
     choice = stage_named(filing, decision.stage).choice(decision.outcome)
-    recipients = [filing.submitter]
-    if choice is not None and choice.tells_heads:
-        recipients += department_heads(session, filing.department_id)
-    return [u for u in dict.fromkeys(recipients) if u != decider]
+    return told_to(session, filing, choice, decider) if choice else [filing.submitter]
 
 
 def decision_round(session, filing_id: int, stage: str) -> int:
@@ -195,11 +219,13 @@ def last_decision(session, filing_id: int) -> Decision | None:
 def withdraw(uow, filing_id: int) -> tuple[str, Filing | None]:
     """撤回: the submitter takes back a filing nobody has decided yet.
 
-    Returns (code, filing): withdrawn | not_yours | cannot_withdraw."""
+    Returns (code, filing): withdrawn | not_yours | withdrawn_before | cannot_withdraw."""
     session = uow.session
     filing = session.get(Filing, filing_id)
     if filing is None or filing.submitter != uow.actor.userid:
         return "not_yours", filing
+    if filing.status == FilingStatus.WITHDRAWN:
+        return "withdrawn_before", filing
     stage = stage_of(filing)
     if last_decision(session, filing.id) or stage is None or not kind_of(filing).withdrawable:
         return "cannot_withdraw", filing

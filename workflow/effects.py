@@ -175,11 +175,11 @@ def order_closure(uow, t: Transition) -> None:
 
 
 def copy_publicity(uow, t: Transition) -> None:
-    """宣传部 gets a copy of approved filings (SPEC §5.5)."""
+    """宣传部 gets a copy of approved filings, a 合格 年检 included (SPEC §5.5)."""
     publicity = [u for u in holders(uow.session, "publicity") if u != t.filing.submitter]
     if publicity:
         uow.tell(publicity, "approval/publicity_copy", filing=t.filing, form=t.kind.form,
-                 account=account_of(uow, t.filing), decider=uow.actor.name,
+                 account=account_of(uow, t.filing), decider=uow.actor.name, choice=t.choice,
                  changes=t.told.get("changes", []))
 
 

@@ -135,7 +135,8 @@ ANNUAL = Kind(catalog.ANNUAL, (
     dept_stage(),
     Stage("office", S.AWAITING_OFFICE, "年度审核", "office", (
         Choice("pass", "合格", "合格", S.APPROVED, "approval/outcome/annual_pass",
-               effects=(effects.record_review, effects.close_rectification)),
+               effects=(effects.record_review, effects.close_rectification,
+                        effects.copy_publicity)),
         Choice("fix", "限期整改", "限期整改", S.RETURNED, "approval/outcome/annual_fix", style=3,
                effects=(effects.open_rectification,), asks_reason=True, refuses=True,
                tells_heads=True, sets_deadline=True),

@@ -21,7 +21,7 @@ from models import (
 )
 from workflow.access import Viewer, account_clause, can_see_account, can_see_filing, filing_clause
 from workflow.changes import field_text
-from workflow.kinds import Choice, Kind, Stage, kind_of, stage_named
+from workflow.kinds import KINDS, Choice, Kind, Stage, kind_of, stage_named
 from workflow.routing import approvers
 
 PAGE_SIZE = 20
@@ -74,6 +74,8 @@ class FilingDetail:
     names: dict[str, str]  # userid → name, for the audit entries
     stage: Stage | None  # where it waits (None when nobody has to decide)
     choices: tuple[Choice, ...] = ()  # what the viewer may decide now (empty: nothing)
+    state: str = ""  # its status, or the stage:choice that settled it (office:pass → 合格)
+    changes: tuple[Change, ...] = ()  # the audit trail, each entry with what it changed
 
 
 def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
@@ -98,7 +100,8 @@ def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
         account=session.get(Account, filing.account_id) if filing.account_id else None,
         submitter=names[filing.submitter], department=department.name if department else "",
         decisions=[decision_row(filing, d, names) for d in decisions], entries=list(entries),
-        names=names, stage=stage, choices=stage.choices if may_decide else ())
+        names=names, stage=stage, choices=stage.choices if may_decide else (),
+        state=states_of(session, [filing])[filing.id], changes=tuple(changes(entries)))
 
 
 def decision_row(filing: Filing, d: Decision, names: dict[str, str]) -> DecisionRow:
@@ -108,18 +111,89 @@ def decision_row(filing: Filing, d: Decision, names: dict[str, str]) -> Decision
                        names.get(d.decider, d.decider), d.reason, d.decided_at)
 
 
+# --- what changed ---------------------------------------------------------------------------
+SETTLED = (FilingStatus.APPROVED, FilingStatus.REJECTED, FilingStatus.RETURNED, FilingStatus.DONE)
+
+
+def outcome_names() -> dict[str, str]:
+    """stage:choice → what a choice reads once taken (已批准, 合格, 限期整改 …), every kind."""
+    return {f"{stage.name}:{choice.key}": choice.done_text for kind in KINDS.values()
+            for stage in kind.stages for choice in stage.choices}
+
+
+def states_of(session, filings) -> dict[int, str]:
+    """Each filing's state: the stage:choice of the decision that settled it (a 年检 is
+    合格, 限期整改 or 不合格, not just approved or returned), else its status."""
+    settled = [f.id for f in filings if f.status in SETTLED]
+    last = {}
+    if settled:
+        for filing_id, stage, outcome in session.execute(
+                select(Decision.filing_id, Decision.stage, Decision.outcome)
+                .where(Decision.filing_id.in_(settled)).order_by(Decision.id)).all():
+            last[filing_id] = (stage, outcome)
+    states = {}
+    for filing in filings:
+        state = str(filing.status)
+        if filing.id in last:
+            stage = stage_named(filing, last[filing.id][0])
+            choice = stage.choice(last[filing.id][1]) if stage else None
+            if choice is not None and choice.next_status == filing.status:
+                state = f"{stage.name}:{choice.key}"
+        states[filing.id] = state
+    return states
+
+
+@dataclass(frozen=True)
+class Change:
+    """An audit entry and what it changed: the state before and after — a filing's or an
+    account's status, or for a decision its stage:choice (office:fix → 限期整改)."""
+
+    entry: AuditLog
+    before: str | None
+    after: str | None
+
+
+def changes(entries) -> list[Change]:
+    """The audit trail, each entry with its before and after state; a filing a decision
+    settled is in the state of that decision (限期整改), and the next entry starts from it."""
+    decisions = outcome_names()
+    last: dict[int, tuple[str, str]] = {}  # filing id → (status, state) after its latest entry
+    found = []
+    for entry in entries:
+        before, after = (entry.before or {}).get("status"), (entry.after or {}).get("status")
+        if entry.filing_id is not None and not entry.action.startswith("account:"):
+            status, state = last.get(entry.filing_id, (None, None))
+            if before is not None and before == status:
+                before = state
+            if after is not None:
+                settled = entry.action in decisions and after in SETTLED
+                last[entry.filing_id] = (after, entry.action if settled else after)
+                after = last[entry.filing_id][1]
+        found.append(Change(entry, before, after))
+    return found
+
+
 # --- lists of filings -----------------------------------------------------------------------
+OPEN = (*FilingStatus.waiting_ones(), FilingStatus.ORDERED)  # still in progress
+
+
 @dataclass(frozen=True)
 class FilingFilters:
     kind: str | None = None
     statuses: tuple[FilingStatus, ...] = ()
     department_id: int | None = None
     account_id: int | None = None
+    department_ids: tuple[int, ...] | None = None  # any of these (None: no such filter)
 
 
 def visible_filings(session, v: Viewer, filters: FilingFilters = FilingFilters(), page: int = 1,
                     size: int = PAGE_SIZE) -> Page:
     """The filings the viewer may see, newest first, filtered and paged in SQL."""
+    return paged(session, filings_query(v, filters), Filing.id.desc(), page, size)
+
+
+def filings_query(v: Viewer, filters: FilingFilters):
+    """SQL for the filings the viewer may see, filtered (unordered)."""
     query = select(Filing).where(filing_clause(v))
     if filters.kind:
         query = query.where(Filing.kind == filters.kind)
@@ -127,9 +201,11 @@ def visible_filings(session, v: Viewer, filters: FilingFilters = FilingFilters()
         query = query.where(Filing.status.in_(filters.statuses))
     if filters.department_id is not None:
         query = query.where(Filing.department_id == filters.department_id)
+    if filters.department_ids is not None:
+        query = query.where(Filing.department_id.in_(filters.department_ids))
     if filters.account_id is not None:
         query = query.where(Filing.account_id == filters.account_id)
-    return paged(session, query, Filing.id.desc(), page, size)
+    return query
 
 
 def waiting_for(session, userid: str) -> list[tuple[Filing, Stage]]:
@@ -151,14 +227,23 @@ class RegistryFilters:
     platform: str | None = None
     status: AccountStatus | None = None
     text: str = ""  # name, ID, 备案编号, or a person's name
+    department_ids: tuple[int, ...] | None = None  # any of these (None: no such filter)
 
 
 def registry(session, v: Viewer, filters: RegistryFilters = RegistryFilters(), page: int = 1,
              size: int = PAGE_SIZE) -> Page:
     """The accounts the viewer may see, by department then id, filtered and paged in SQL."""
+    return paged(session, registry_query(session, v, filters), (Account.department_id, Account.id),
+                 page, size)
+
+
+def registry_query(session, v: Viewer, filters: RegistryFilters):
+    """SQL for the accounts the viewer may see, filtered (unordered)."""
     query = select(Account).where(account_clause(v))
     if filters.department_id is not None:
         query = query.where(Account.department_id == filters.department_id)
+    if filters.department_ids is not None:
+        query = query.where(Account.department_id.in_(filters.department_ids))
     if filters.platform:
         query = query.where(Account.platform == filters.platform)
     if filters.status:
@@ -172,7 +257,7 @@ def registry(session, v: Viewer, filters: RegistryFilters = RegistryFilters(), p
             Account.name.like(like), Account.external_id.like(like),
             func.coalesce(Account.filing_no, "").like(like.upper()),
             *(admins.like(f'%"{userid}"%') for userid in people)))
-    return paged(session, query, (Account.department_id, Account.id), page, size)
+    return query
 
 
 def find_account(session, v: Viewer, reference: str) -> Account | None:
@@ -192,6 +277,8 @@ class AccountHistory:
     entries: list[AuditLog]
     names: dict[str, str]
     people: list[dict] = field(default_factory=list)  # {"at", "leader", "admins"} over time
+    states: dict[int, str] = field(default_factory=dict)  # filing id → state (states_of)
+    changes: list[Change] = field(default_factory=list)  # the entries, with what they changed
 
 
 def account_history(session, v: Viewer, account_id: int) -> AccountHistory | None:
@@ -206,7 +293,8 @@ def account_history(session, v: Viewer, account_id: int) -> AccountHistory | Non
     department = session.get(Department, account.department_id)
     return AccountHistory(account, department.name if department else "", list(filings),
                           list(entries), names_of(session, [e.actor for e in entries]),
-                          people_over_time(account, entries))
+                          people_over_time(account, entries), states_of(session, filings),
+                          changes(entries))
 
 
 PEOPLE = ("leader", "admins")

@@ -30,8 +30,13 @@ class Notifier(Protocol):
     """How effects reach people; every call writes rows in the unit of work's session."""
 
     def tell(self, session: Session, userids: list[str], template: str, *, now, automatic: bool,
-             dedup_key: str | None, **context) -> None:
-        """Queue the text of `template` for `userids`."""
+             dedup_key: str | None, hold=None, **context) -> None:
+        """Queue the text of `template` for `userids` (held for `hold`, a timedelta, if given)."""
+
+    def release(self, session: Session, dedup_key: str, userids: list[str], template: str, *,
+                now, again: bool = True, **context) -> None:
+        """Send the held message `dedup_key` now with the text of `template` (if it went out
+        already, send the new text too only when `again`)."""
 
     def send_card(self, session: Session, filing, stage, recipients: list[str], *, now):
         """Queue the decision card of `stage` for `recipients`; return its Card row."""
@@ -39,6 +44,9 @@ class Notifier(Protocol):
     def close_cards(self, session: Session, filing, stage_name: str, closed_text: str, *, now,
                     tapped: str | None = None, click_code: str | None = None) -> None:
         """Grey out every card of the stage for all its recipients."""
+
+    def card_is_live(self, session: Session, card, *, now) -> bool:
+        """Whether a card (a Card row, or None) can still be tapped and greyed out."""
 
 
 class UnitOfWork:
@@ -76,10 +84,20 @@ class UnitOfWork:
 
     # --- effects --------------------------------------------------------------------------
     def tell(self, userids, template: str, *, automatic: bool = False,
-             dedup_key: str | None = None, **context) -> None:
-        """Queue a message to `userids`: the text of templates/messages/<template>.txt.j2."""
+             dedup_key: str | None = None, hold=None, **context) -> None:
+        """Queue a message to `userids`: the text of templates/messages/<template>.txt.j2;
+        with `hold` (a timedelta) it waits that long unless `release`d earlier."""
         self.notifier.tell(self.session, list(userids), template, now=self.clock.now(),
-                           automatic=automatic, dedup_key=dedup_key, **context)
+                           automatic=automatic, dedup_key=dedup_key, hold=hold, **context)
+        self.enqueued += 1
+
+    def release(self, dedup_key: str, userids, template: str, *, again: bool = True,
+                **context) -> None:
+        """Send a message held by `tell(…, hold=…)` now, its text rendered again with
+        `context` (what it was waiting for). If its hold ended and it went out already, the
+        new text follows only when `again` (it adds something)."""
+        self.notifier.release(self.session, dedup_key, list(userids), template,
+                              now=self.clock.now(), again=again, **context)
         self.enqueued += 1
 
     def send_card(self, filing, stage, recipients: list[str]):
@@ -88,6 +106,11 @@ class UnitOfWork:
                                        now=self.clock.now())
         self.enqueued += 1
         return card
+
+    def card_is_live(self, card) -> bool:
+        """Whether `card` (None: no card) can still be tapped: delivered, or on its way, and
+        not expired."""
+        return self.notifier.card_is_live(self.session, card, now=self.clock.now())
 
     def close_cards(self, filing, stage_name: str, closed_text: str, *, tapped=None,
                     click_code=None) -> None:

@@ -7,10 +7,18 @@ answer and our `sent` mark is absorbed by WeCom's own duplicate check; card upda
 更新模版卡片消息 (doc 94888)."""
 
 from bot.outbox.dispatcher import Dispatcher
-from bot.outbox.enqueue import BATCH_LIMIT, enqueue_card, enqueue_card_update, enqueue_text
-from bot.outbox.errors import backoff, describe_error
+from bot.outbox.enqueue import (
+    BATCH_LIMIT,
+    enqueue_card,
+    enqueue_card_update,
+    enqueue_text,
+    release_text,
+)
+from bot.outbox.errors import RETRYABLE_ERRORS, backoff, describe_error, is_retryable
 from bot.outbox.maintenance import prune
+from bot.outbox.status import outbox_status, requeue
 from bot.outbox.thread import DispatcherThread
 
-__all__ = ["BATCH_LIMIT", "Dispatcher", "DispatcherThread", "backoff", "describe_error",
-           "enqueue_card", "enqueue_card_update", "enqueue_text", "prune"]
+__all__ = ["BATCH_LIMIT", "Dispatcher", "DispatcherThread", "RETRYABLE_ERRORS", "backoff",
+           "describe_error", "enqueue_card", "enqueue_card_update", "enqueue_text",
+           "is_retryable", "outbox_status", "prune", "release_text", "requeue"]

@@ -16,20 +16,30 @@ from sqlmodel import Session
 from wechatpy.exceptions import WeChatClientException
 
 from bot.db import read_only
-from bot.outbox.errors import backoff, describe_error
+from bot.outbox.alerts import is_alert, report_dead
+from bot.outbox.errors import backoff, describe_error, is_retryable
 from bot.outbox.pacing import count_sends, paced_until
 from models import Card, OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# A row is retried (backoff capped at 10 min) until this long after its first failure: the
+# life of a card's response code (72 h, doc 94888), so a weekend outage loses nothing.
+RETRY_FOR = timedelta(hours=72)
+# WeCom does not deliver again a message whose request JSON it received within
+# duplicate_check_interval: "默认1800s，最大不超过4小时" (发送应用消息, https://developer.work.
+# weixin.qq.com/document/path/90236; "同样内容（请求json）的消息，不会重复收到" in its copy at
+# https://qiyeweixin.apifox.cn/api-10061693). A dispatcher killed between WeCom's answer and our
+# `sent` mark sends the row again once its lease ends, or once WeCom is back after an outage:
+# WeCom's maximum window, 4 h, absorbs that. Two separate but identical messages (the same long
+# answer asked for twice) must both arrive, so the interval itself tells rows apart: 4 h minus
+# (row id mod 30 min). A row's retry repeats its body byte for byte; two identical rows within
+# 4 h share a body only when their ids are 1800 apart.
+DUPLICATE_CHECK_MAX = 4 * 3600
+DUPLICATE_CHECK_SPREAD = 1800
+# The claim lease stays far below the window (and above the HTTP timeout, 10 s): a row whose
+# dispatcher died is sent again within a minute, well inside WeCom's duplicate check.
 LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 12
-# WeCom drops an identical message body sent again within this interval (doc 90236). It must
-# cover a retry after a crashed dispatcher's lease (60 s) but stay short: two genuinely separate
-# but identical messages (the same long answer asked for twice) must both arrive.
-DUPLICATE_CHECK_INTERVAL = 180
-# Errcodes after which a retry cannot succeed: the row is dead at once.
-PERMANENT_ERRORS = {40003, 40008, 40056, 40058, 44004, 60111, 81013, 48002, 60020}
 
 
 class Dispatcher:
@@ -42,16 +52,28 @@ class Dispatcher:
         self.quiet_hours = quiet_hours  # callable(now) -> bool, for automatic messages
 
     def drain(self, limit: int = 1000) -> dict:
-        """Deliver everything due now; return counts of sent, failed and dead rows."""
+        """Deliver everything due now; return counts of sent, failed and dead rows.
+
+        When WeCom cannot be reached, the pass ends and the other rows it claimed go back
+        untouched: an outage costs one call per pass, not one per queued row. After a pass
+        that delivered or gave up on something, admins are told about rows that died."""
         counts = {"sent": 0, "failed": 0, "dead": 0, "deferred": 0}
-        while True:
-            claimed = self.claim(limit=50)
-            if not claimed:
-                return counts
-            for row_id in claimed:
-                counts[self.deliver(row_id)] += 1
-            if sum(counts.values()) >= limit:
-                return counts
+        try:
+            while True:
+                claimed = self.claim(limit=50)
+                if not claimed:
+                    return counts
+                for index, row_id in enumerate(claimed):
+                    outcome, unreachable = self._deliver(row_id)
+                    counts[outcome] += 1
+                    if unreachable:
+                        self._release(claimed[index + 1:])
+                        return counts
+                if sum(counts.values()) >= limit:
+                    return counts
+        finally:
+            if counts["sent"] or counts["dead"]:
+                report_dead(self.engine, self.clock.now())
 
     def claim(self, limit: int = 50) -> list[int]:
         """Take a lease on up to `limit` due rows; only rows this call won are returned."""
@@ -85,6 +107,10 @@ class Dispatcher:
 
     def deliver(self, row_id: int) -> str:
         """Send one claimed row; record the outcome. Returns 'sent', 'failed' or 'dead'."""
+        return self._deliver(row_id)[0]
+
+    def _deliver(self, row_id: int) -> tuple[str, bool]:
+        """The outcome, and whether WeCom could not be reached at all (network, HTTP error)."""
         with Session(self.engine) as session:
             row = session.get(OutboxMessage, row_id)
             kind, payload = row.kind, dict(row.payload)
@@ -92,21 +118,21 @@ class Dispatcher:
                 if kind == "send" else None
             session.rollback()
         if wait is not None:
-            return self._defer(row_id, wait)
+            return self._defer(row_id, wait), False
         try:
-            result = self._call(kind, payload)
-        except WeChatClientException as exc:
-            if exc.errcode == 42014 and kind == "send":
+            result = self._call(kind, payload, row_id)
+        except (WeChatClientException, requests.RequestException) as exc:
+            if getattr(exc, "errcode", None) == 42014 and kind == "send":
                 # task_id exists: an earlier try reached WeCom before we could mark it sent.
-                return self._mark_sent(row_id, {"note": "task_id already sent"})
-            return self._mark_failed(row_id, describe_error(exc),
-                                     permanent=exc.errcode in PERMANENT_ERRORS
-                                     or (kind == "update_card" and exc.errcode is not None))
-        except requests.RequestException as exc:
-            return self._mark_failed(row_id, describe_error(exc), permanent=False)
-        return self._mark_sent(row_id, result)
+                return self._mark_sent(row_id, {"note": "task_id already sent"}), False
+            # The same rule for every kind: a busy WeCom must not kill a card update (the other
+            # approvers' cards would stay live), nor a bad recipient keep a row retrying.
+            outcome = self._mark_failed(row_id, describe_error(exc),
+                                        permanent=not is_retryable(exc))
+            return outcome, getattr(exc, "errcode", None) is None
+        return self._mark_sent(row_id, result), False
 
-    def _call(self, kind: str, payload: dict) -> dict:
+    def _call(self, kind: str, payload: dict, row_id: int) -> dict:
         if kind == "update_card":
             return self.client.card.update(
                 self.client.agent_id, payload["response_code"], userids=payload.get("userids"),
@@ -116,7 +142,7 @@ class Dispatcher:
         body = dict(payload)
         body["touser"] = "|".join(payload["touser"])
         body["enable_duplicate_check"] = 1
-        body["duplicate_check_interval"] = DUPLICATE_CHECK_INTERVAL
+        body["duplicate_check_interval"] = duplicate_check_interval(row_id)
         return self.client.send_message(body)
 
     def _mark_sent(self, row_id: int, result: dict) -> str:
@@ -127,7 +153,7 @@ class Dispatcher:
             row = session.get(OutboxMessage, row_id)
             row.status, row.result, row.sent_at, row.lease_until = "sent", keep, now, None
             row.attempts += 1
-            row.last_error = None
+            row.last_error = row.failing_since = None
             if row.kind == "send":
                 count_sends(session, row.payload.get("touser") or [], now)
             if row.card_task_id and keep.get("response_code") and row.kind == "send":
@@ -147,15 +173,30 @@ class Dispatcher:
             session.commit()
         return "deferred"
 
+    def _release(self, row_ids: list[int]) -> None:
+        """Give claimed rows back, untried (no attempt counted), due as they were."""
+        if not row_ids:
+            return
+        with Session(self.engine) as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids),
+                                                        OutboxMessage.status == "sending")
+                            .values(status="pending", lease_until=None))
+            session.commit()
+
     def _mark_failed(self, row_id: int, error: str, *, permanent: bool) -> str:
+        """Back off, or give up: at once after a permanent error, else RETRY_FOR after the
+        first failure of this run (a long WeCom outage loses nothing shorter than that)."""
         now = self.clock.now()
         with Session(self.engine) as session:
             row = session.get(OutboxMessage, row_id)
             row.attempts += 1
             row.last_error = error[:500]
             row.lease_until = None
-            if permanent or row.attempts >= MAX_ATTEMPTS:
+            row.failing_since = row.failing_since or now
+            if permanent or now - row.failing_since >= RETRY_FOR:
                 row.status = "dead"
+                if is_alert(row):
+                    row.alerted_at = now  # no alert about an alert
                 outcome = "dead"
             else:
                 row.status = "pending"
@@ -164,3 +205,8 @@ class Dispatcher:
             session.commit()
         log.warning("outbox row %s %s: %s", row_id, outcome, error[:200])
         return outcome
+
+
+def duplicate_check_interval(row_id: int) -> int:
+    """WeCom's duplicate window for a row: 3.5 to 4 h, the same for every try of the row."""
+    return DUPLICATE_CHECK_MAX - row_id % DUPLICATE_CHECK_SPREAD

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
 from models import OutboxMessage
@@ -12,11 +13,30 @@ BATCH_LIMIT = 1000  # touser holds at most 1000 userids (doc 90236)
 
 
 def enqueue_text(session: Session, userids: list[str], content: str, *, now: datetime,
-                 automatic: bool = False, dedup_key: str | None = None) -> list[OutboxMessage]:
-    """Queue a text message to `userids`, one row per 1000 recipients."""
+                 automatic: bool = False, dedup_key: str | None = None,
+                 not_before: datetime | None = None) -> list[OutboxMessage]:
+    """Queue a text message to `userids`, one row per 1000 recipients; held until
+    `not_before` when given (release it earlier with `release_text`)."""
     payload = {"msgtype": "text", "text": {"content": content}}
     return _enqueue(session, "send", userids, payload, now=now, automatic=automatic,
-                    dedup_key=dedup_key)
+                    dedup_key=dedup_key, due=not_before)
+
+
+def release_text(session: Session, dedup_key: str, content: str, *, now: datetime) -> int:
+    """Send a held text message now with new `content`; returns how many rows were released
+    (0 when it already went out, or never was)."""
+    released = 0
+    for row in session.scalars(select(OutboxMessage).where(
+            or_(OutboxMessage.dedup_key == dedup_key,
+                OutboxMessage.dedup_key.like(f"{dedup_key}#%")),
+            OutboxMessage.status == "pending")).all():
+        # Compare-and-set: a dispatcher that already claimed the row keeps it.
+        released += session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id,
+                                        OutboxMessage.status == "pending")
+            .values(payload={**row.payload, "text": {"content": content}}, next_attempt_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+    return released
 
 
 def enqueue_card(session: Session, userids: list[str], card: dict, *, now: datetime,
@@ -43,14 +63,14 @@ def enqueue_card_update(session: Session, response_code: str, *, now: datetime,
     return row
 
 
-def _enqueue(session, kind, userids, payload, *, now, automatic, dedup_key):
+def _enqueue(session, kind, userids, payload, *, now, automatic, dedup_key, due=None):
     unique = list(dict.fromkeys(u for u in userids if u))
     rows = []
     for index in range(0, len(unique), BATCH_LIMIT):
         batch = unique[index:index + BATCH_LIMIT]
         key = dedup_key if index == 0 or dedup_key is None else f"{dedup_key}#{index}"
         row = OutboxMessage(kind=kind, payload={**payload, "touser": batch}, automatic=automatic,
-                            next_attempt_at=now, created_at=now, dedup_key=key)
+                            next_attempt_at=due or now, created_at=now, dedup_key=key)
         session.add(row)
         rows.append(row)
     return rows

@@ -90,7 +90,7 @@ def annual_card(job: UnitOfWork, userid: str, accounts: list[dict], today: date,
     """The annual reminder as a card: one button per account starts its 年检 form."""
     task_id = f"annual-{today:%Y%m%d}-{secrets.token_hex(6)}"
     card = render_card("annual_reminder", task_id=task_id, accounts=accounts, year=today.year - 1,
-                       last_week=last_week, end=end)
+                       last_week=last_week, end=end, school_names=job.settings.school_names)
     job.session.add(Card(task_id=task_id, stage="reminder", recipients=[userid],
                          created_at=job.clock.now()))
     outbox.enqueue_card(job.session, [userid], card, now=job.clock.now(), automatic=True)

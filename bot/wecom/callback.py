@@ -1,13 +1,14 @@
 """POST/GET /wecom/callback: the WeCom callback, as a pipeline of one-job steps.
 
-size limit → parse envelope safely → verify + decrypt → parse → answer (bot.wecom.inbound:
-dedup → route → commit) → encrypted reply.
+size limit → parse envelope safely → verify + decrypt → fresh timestamp → parse → answer
+(bot.wecom.inbound: dedup → route → commit) → encrypted reply.
 
 Protocol: 接收消息与事件 (doc 90238), 加解密方案 (doc 90968), 被动回复 (doc 90241).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 
@@ -20,8 +21,10 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.wecom import events  # noqa: F401  (registers template_card_event with wechatpy)
+from bot.wecom.guard import TIMESTAMP, fields_problem, timestamp_problem
 from bot.wecom.inbound import handle
 
+log = logging.getLogger(__name__)
 bp = Blueprint("wecom", __name__)
 
 MAX_BODY = 64 * 1024
@@ -43,6 +46,7 @@ def verify_url():
         abort(403)
     except Exception:  # bad base64, bad padding: not something WeCom sent
         abort(400)
+    refuse_stale(args["timestamp"])
     return Response(echo, mimetype="text/plain")
 
 
@@ -63,6 +67,7 @@ def receive():
         abort(400)
     except Exception:  # undecryptable payload
         abort(400)
+    refuse_stale(args["timestamp"])
     try:
         message = parse_inner(plain)
     except BadCallback:
@@ -78,9 +83,19 @@ def receive():
 def require_query(keys: tuple[str, ...]) -> dict:
     """The query parameters WeCom always sends; 400 when one is missing."""
     values = {key: request.args.get(key, "") for key in keys}
-    if not all(values.values()):
+    if not all(values.values()) or not TIMESTAMP.fullmatch(values["timestamp"]):
         abort(400)
     return values
+
+
+def refuse_stale(timestamp: str) -> None:
+    """403 for a validly signed callback whose timestamp is outside CALLBACK_WINDOW: a replay
+    of a captured callback (or a clock far off). Checked before anything is written."""
+    problem = timestamp_problem(timestamp, current_app.extensions["filingbot.clock"].now()
+                                .timestamp(), current_app.config["SETTINGS"].callback_window)
+    if problem:
+        log.warning("callback refused (403), replayed or delayed: %s", problem)
+        abort(403)
 
 
 def crypto() -> WeChatCrypto:
@@ -99,10 +114,10 @@ def encrypted_part(body: bytes) -> str:
         root = safe_fromstring(body, forbid_dtd=True)
     except (DefusedXmlException, SyntaxError, ValueError) as exc:
         raise BadCallback(str(exc)) from None
-    encrypted = root.findtext("Encrypt")
+    encrypted = (root.findtext("Encrypt") or "").strip()
     if root.tag != "xml" or not encrypted:
         raise BadCallback("no Encrypt element")
-    return encrypted.strip()
+    return encrypted
 
 
 def parse_inner(plain: str):
@@ -120,6 +135,9 @@ def parse_inner(plain: str):
     settings = current_app.config["SETTINGS"]
     if not raw.get("FromUserName") or not raw.get("MsgType"):
         raise BadCallback("not a WeCom message")
+    problem = fields_problem(raw)
+    if problem:
+        raise BadCallback(problem)
     if raw.get("ToUserName") != settings.wecom_corp_id:
         raise BadCallback("message for another corp")
     agent = str(raw.get("AgentID") or "").strip()

@@ -7,6 +7,8 @@ change and the outbox rows are committed in one transaction, then the passive re
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 from flask import current_app
@@ -21,17 +23,29 @@ from models import QUESTION_PREFIX, Conversation, InboundEvent, KeyValue, User
 from workflow.routing import HeadsUnknown
 
 log = logging.getLogger(__name__)
+DEDUP_KEY_LENGTH = InboundEvent.__table__.c.dedup_key.type.length  # 255
 
 
 def dedup_key(message) -> str:
-    """MsgId for messages; sender + CreateTime + event + key/TaskId for events (doc 90238)."""
-    if message.type != "event":
-        return f"msg:{message.id}"
+    """MsgId for messages; sender + CreateTime + event + key/TaskId for events (doc 90238).
+
+    A message without MsgId is keyed by a hash of its content (a retry carries the same
+    content); a key longer than the column (a menu `view` event's EventKey is its URL) by a
+    hash of the key. bot.wecom.guard has already refused a MsgId that is not a number."""
     raw = message._data
-    return ":".join(str(part) for part in (
+    if message.type != "event":
+        msgid = str(raw.get("MsgId") or "").strip()
+        if msgid:
+            return f"msg:{msgid}"
+        content = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+        return "msg#" + hashlib.sha256(content.encode()).hexdigest()
+    key = ":".join(str(part) for part in (
         "evt", message.source, raw.get("CreateTime", ""), raw.get("Event", ""),
         raw.get("EventKey", "") or "", raw.get("TaskId", "") or "",
     ))
+    if len(key) <= DEDUP_KEY_LENGTH:
+        return key
+    return "evt#" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def handle(message) -> str:

@@ -14,11 +14,11 @@ from workflow.access import can_see_filing, viewer
 from workflow.deadlines import check_due
 from workflow.forms import validators as v
 from workflow.kinds import kind_of, stage_of
-from workflow.queries import names_of, waiting_for
+from workflow.queries import names_of
 from workflow.routing import approvers
+from workflow.todo import todo
 
 NUMBER = re.compile(r"^#?\s*(\d{1,9})\s*(.*)$", re.S)
-TODO_CARDS = 5  # fresh cards sent by 待办 at a time
 NAMED_CHOICES = {"合格": "pass", "不合格": "fail", "整改": "fix", "限期整改": "fix"}
 
 
@@ -29,6 +29,20 @@ def register(router) -> None:
     router.command(*NAMED_CHOICES)(on_text_named)
     router.command("撤回", "withdraw")(on_withdraw)
     router.command("待办", "todo")(on_todo)
+
+
+def text_commands(stage) -> list[tuple[str, object]]:
+    """The words that decide at `stage` in text, with the choice each takes (同意 → the first,
+    驳回 → the first refusing one, 合格/整改/不合格 by name)."""
+    named = {key: word for word, key in reversed(NAMED_CHOICES.items())}
+    refusing = next((c for c in stage.choices if c.refuses), None)
+    words = []
+    for choice in stage.choices:
+        word = named.get(choice.key) or ("同意" if choice is stage.choices[0] else
+                                         "驳回" if choice is refusing else None)
+        if word:
+            words.append((word, choice))
+    return words
 
 
 def on_tap(ctx) -> None:
@@ -139,11 +153,9 @@ def on_withdraw(ctx) -> None:
 
 
 def on_todo(ctx) -> None:
-    """待办: what waits for this user's decision, with fresh cards (old ones may be stale)."""
-    waiting = [filing for filing, _stage in waiting_for(ctx.session, ctx.userid)]
-    for filing in waiting[:TODO_CARDS]:
-        ctx.uow.send_card(filing, stage_of(filing), [ctx.userid])
-    ctx.reply("approval/todo", waiting=waiting, shown=min(len(waiting), TODO_CARDS),
-              forms={f.kind: kind_of(f).form for f in waiting},
-              names=names_of(ctx.session, [f.submitter for f in waiting]))
+    """待办: what waits for this user's decision; a fresh card only where theirs has lapsed."""
+    waiting = todo(ctx.uow, ctx.userid)
+    ctx.reply("approval/todo", waiting=waiting,
+              forms={w.filing.kind: kind_of(w.filing).form for w in waiting},
+              names=names_of(ctx.session, [w.filing.submitter for w in waiting]))
 

@@ -9,13 +9,16 @@ A reason is never sent unseen: the decider's text is shown back first and goes o
       │  ╲            │ ╲──new text──▶ draft
       │   跳过/取消     取消/跳过
       ▼                ▼
-    told "no reason"   told "no reason"       (30 min idle: lapsed, nothing is sent)
+    told "no reason"   told "no reason"       (30 min idle: lapsed, told "no reason")
+
+The decision itself reaches its readers in that same message (workflow.decide: held in the
+outbox until the reason is sent, skipped, or the question lapses), so one 限期整改 is one message.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 from bot.render import render_text
 from bot.router import first_word
@@ -24,7 +27,7 @@ from models import QUESTION_PREFIX, Decision, Filing, KeyValue
 from workflow.build import record_build_id
 from workflow.closure import record_closed_on
 from workflow.deadlines import check_due, set_due
-from workflow.decide import deadline_case, reason_readers, tell_reason
+from workflow.decide import REASON_WAIT, deadline_case, reason_readers, tell_reason
 from workflow.forms import validators as v
 from workflow.kinds import form_for_command
 from workflow.queries import names_of
@@ -33,7 +36,7 @@ SKIP = ("跳过", "skip", "无", "不填")
 CANCEL = ("取消", "cancel", "不发送", "不发")
 CONFIRM = ("确认", "发送", "是", "confirm", "ok", "yes")
 OWN_WORDS = SKIP + CANCEL + CONFIRM  # answers to the question, though some are also commands
-PROMPT_LIFE = timedelta(minutes=30)  # an unanswered question lapses, like an idle form
+PROMPT_LIFE = REASON_WAIT  # an unanswered question lapses (the decision's message waits as long)
 REASON_LIMIT = 500
 
 

@@ -74,7 +74,7 @@ def account_value(account: Account) -> dict:
 
 def describe_account(account: Account) -> str:
     return (f"{account.name}（{v.PLATFORM_NAMES.get(account.platform, account.platform)} · "
-            f"{account.filing_no or '未编号'}）")
+            f"{account.filing_no or '无备案编号'}）")
 
 
 def account_start_year(fc: FormContext) -> int | None:
@@ -104,7 +104,7 @@ def check_not_registered(session, platform: str, external_id: str,
         Account.status != AccountStatus.CLOSED))
     if account is not None:
         raise v.Invalid("duplicate_account", name=account.name,
-                        number=account.filing_no or "待编号")
+                        number=account.filing_no or "尚无备案编号")
     if not pending:
         return
     for filing in session.scalars(select(Filing).where(

@@ -115,7 +115,7 @@ def show(field: Field, value) -> str:
         persons = value if isinstance(value, list) else [value]
         return "、".join(p["name"] + (f" {p['phone']}" if p.get("phone") else "") for p in persons)
     if field.kind == "account":
-        return f"{value['name']}（{value.get('filing_no') or '未编号'}）"
+        return f"{value['name']}（{value.get('filing_no') or '无备案编号'}）"
     if field.kind == "yes_no":
         return "是" if value else "否"
     return str(value)

@@ -7,12 +7,14 @@ import json
 
 from flask import Flask, jsonify, request
 
+from bot.render import TEMPLATES_DIR
+from bot.wecom.emulator import oauth
 from bot.wecom.emulator.core import ApiError, Emulator
 
 
 def create_emulator_app(emulator: Emulator) -> Flask:
     """A WSGI app serving the emulator's WeCom API."""
-    app = Flask("wecom_emulator")
+    app = Flask("wecom_emulator", template_folder=str(TEMPLATES_DIR))
 
     def answer(endpoint: str, call, *, needs_token: bool = True):
         fault = emulator.take_fault()
@@ -89,4 +91,5 @@ def create_emulator_app(emulator: Emulator) -> Flask:
     def department_get():
         return answer("department/get", lambda: emulator.department_get(int_arg("id", 0)))
 
+    oauth.register(app, emulator, answer)
     return app

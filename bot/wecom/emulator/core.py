@@ -44,6 +44,7 @@ class Emulator:
     clock: callable = time.time
     faults: list = field(default_factory=list)  # ("http500"|"errcode", value) consumed per call
     extra_users: list = field(default_factory=list)  # more members, shaped like DEMO_USERS
+    trusted_domain: str | None = None  # the app's 可信域名 (host[:port]); None accepts any
     # Directory changes since the demo directory was set up: userid -> new [(department id,
     # is leader)], or None for a member who left the corp (see move() and leave()).
     changes: dict = field(default_factory=dict)

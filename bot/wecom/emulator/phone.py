@@ -8,7 +8,6 @@ Protocol: 接收消息与事件 (doc 90238/96466), 加解密方案 (doc 90968/91
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode
@@ -124,7 +123,8 @@ class Phone:
 
     def encrypt(self, inner_xml: str) -> tuple[dict, bytes]:
         """The query parameters and body WeCom posts for `inner_xml`."""
-        nonce, timestamp = secrets.token_hex(8), str(int(time.time()))
+        # WeCom signs with its own clock: the emulator's (movable in tests, like the app's).
+        nonce, timestamp = secrets.token_hex(8), str(int(self.emulator.clock()))
         envelope = xmltodict.parse(self.crypto.encrypt_message(inner_xml, nonce, timestamp))["xml"]
         body = (
             f"<xml><ToUserName>{cdata(self.emulator.corp_id)}</ToUserName>"

@@ -19,6 +19,8 @@ from sqlalchemy import (
     event,
 )
 
+from bot.private_files import private_sqlite_file
+
 metadata = MetaData()
 
 tokens = Table(
@@ -65,6 +67,15 @@ card_views = Table(
     Column("updates", Integer, nullable=False, default=0),
 )
 
+oauth_codes = Table(
+    "emu_oauth_code", metadata,  # codes of the two login links (doc 91022, 98151)
+    Column("code", String(128), primary_key=True),
+    Column("userid", String(64)),  # a member
+    Column("openid", String(64)),  # or someone outside the corp
+    Column("created_at", Float, nullable=False),
+    Column("used_at", Float),
+)
+
 api_calls = Table(
     "emu_api_call", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -76,7 +87,7 @@ api_calls = Table(
 
 def open_store(path: str | Path):
     """Engine for the emulator's SQLite file, schema created if missing."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite_file(path)  # the sandbox corp's secret and tokens
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False,
                                                               "timeout": 30})
 

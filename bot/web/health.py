@@ -1,11 +1,11 @@
-"""Plain web endpoints: /healthz now, office pages later (SPEC §8)."""
+"""/healthz: whether the database answers (for load balancers and monitoring)."""
 
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import check_database
 
-bp = Blueprint("web", __name__)
+bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
@@ -16,7 +16,3 @@ def healthz():
     except SQLAlchemyError:
         return jsonify(status="error", database="unavailable"), 503
     return jsonify(status="ok", database="ok")
-
-
-def init_app(app) -> None:
-    app.register_blueprint(bp)
