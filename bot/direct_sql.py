@@ -9,9 +9,9 @@ is exactly what the ORM writes and reads. Errors are raised as SQLAlchemy's (Int
 It earns its place (issue 10, item 4): with these statements sent through `Connection.execute`
 instead (commit 3de4273: a read-only transaction for the sender, `conn.begin()` around a lone
 inbound key), `bench/compare.py <before> <that> --rounds 8` measured worker CPU per 帮助
-callback on SQLite at +28 % and +32 % (0.948 → 1.213, 1.644 → 2.175 ms), on PostgreSQL at
-+13 % and +25 %, and valgrind counted +21 % instructions per callback (2.57 → 3.11 M, in
-process): far above the 5 % bar.
+callback at +28 %, +32 % and +37 % on SQLite, +13 %, +25 % and +50 % on PostgreSQL, and
+valgrind counted +23 % instructions per callback in process (2.40 → 2.96 M): far above the
+5 % bar.
 
 It relies on SQLAlchemy's compiler (`construct_params`, `binds`, `positiontup`) and its types'
 processors: tests/test_direct_sql.py checks that every statement the callback runs this way sends

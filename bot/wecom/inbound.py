@@ -150,7 +150,7 @@ def route(app, conn, sender: Sender, message, key: str) -> tuple[Ctx, str]:
 
 # Built once: every callback runs these, and building a statement costs more than running it.
 # They go straight to the driver (bot.direct_sql: through Connection.execute a callback costs
-# 28-32 % more worker CPU on SQLite, bench/compare.py).
+# 28-37 % more worker CPU on SQLite, bench/compare.py).
 SENDER_QUERY = DirectStatement(
     select(User.userid, User.name, User.looked_up, User.synced_at, Conversation.userid,
            KeyValue.key)
