@@ -143,7 +143,7 @@ def test_the_filings_workbook_has_every_field_per_kind(app, wecom):
                          FilingFilters(kind="register"))
     assert book.sheetnames == ["全部申请", "登记", "申请", "变更", "年检", "注销", "举报"]
     everything = values(book["全部申请"])
-    assert everything[0] == ["申请编号", "类型", "账号", "部门", "提交人", "状态", "备案编号",
+    assert everything[0] == ["事项编号", "类型", "账号", "部门", "提交人", "状态", "备案编号",
                              "提交时间", "更新时间"]
     assert [r[:6] for r in everything[1:]] == [
         ["#2", "举报", "假冒电大", None, "刘雷", "待技术中心处理"],
@@ -174,7 +174,7 @@ def test_the_audit_workbook(app, wecom, session):
     with unit_of_work(app) as uow:
         book = workbook(export.audit_workbook, export.audit_entries(uow.session))
     rows = values(book["审计日志"])
-    assert rows[0] == ["时间", "操作人", "操作人账号", "操作", "申请编号", "台账序号", "变更前",
+    assert rows[0] == ["时间", "操作人", "操作人账号", "操作", "事项编号", "台账序号", "变更前",
                        "变更后"]
     submit = next(r for r in rows[1:] if r[3] == "提交")
     filing = session.scalars(select(Filing)).one()

@@ -170,7 +170,7 @@ def test_numbers_that_cannot_be_kept_get_the_next_one(app, session):
     assert [rows[n].filing_no for n in (2, 3, 4, 5)] == [
         "WX-2019-0001", "WX-2026-0001", "WX-2026-0002", "WX-2026-0003"]
     assert "已被“甲”使用" in rows[3].notes[0]
-    assert "不符合编号格式" in rows[4].notes[0] and "不符合编号格式" in rows[5].notes[0]
+    assert "不符合备案编号的格式" in rows[4].notes[0] and "不符合备案编号的格式" in rows[5].notes[0]
 
 
 # --- every error, named ---------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_an_approved_registration_prints_as_annex_1(app, wecom, session):
                              "2、备案编号由党政办公室统一填写。"
     fields, trail, boxes = tables
     rows = dict((label, value) for label, value in fields)
-    assert rows["备案编号"] == "WX-2026-0001" and rows["申请编号"] == f"#{filing.id}"
+    assert rows["备案编号"] == "WX-2026-0001" and rows["事项编号"] == f"#{filing.id}"
     assert rows["申请部门"] == "文法学院" and rows["填表人"] == "张三"
     for label, value in detail.rows:  # every field of the form, as the filing page shows it
         assert rows[label] == value

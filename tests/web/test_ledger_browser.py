@@ -43,7 +43,10 @@ def test_an_approved_registration_prints_as_annex_1_on_a4(browser_page, live_ser
     folder = SCREENSHOTS if os.environ.get("SCREENSHOTS") else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     app = live_server.app
-    wecom = WeComActions(app, app.extensions["filingbot.emulator"])
+    emulator = app.extensions["filingbot.emulator"]
+    # The sandbox's WeCom signs callbacks by the app's (test) clock, which the app checks.
+    emulator.clock = lambda: app.extensions["filingbot.clock"].now().timestamp()
+    wecom = WeComActions(app, emulator)
     say(wecom, "zhangsan", "登记\n平台：微信公众号\n账号名称：文法学院\n账号ID：wenfa2019\n"
                            "主页链接：https://mp.weixin.qq.com/wenfa\n用途：学院新闻与通知\n"
                            "开通时间：2019-09", "确认")

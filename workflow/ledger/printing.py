@@ -62,7 +62,7 @@ class Printable:
     """A filing as its printed form shows it: the Word document and the print page render it."""
 
     title: FormTitle
-    head: list[tuple[str, str]]  # 备案编号, 申请编号, 部门, 填表人, 填表日期, 当前状态
+    head: list[tuple[str, str]]  # 备案编号, 事项编号, 部门, 填表人, 填表日期, 当前状态
     rows: list[tuple[str, str]]  # every field of the form (filing_detail's rows)
     decisions: list[tuple[str, str, str, str, str]]  # stage, outcome, decider, reason, time
 
