@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models import Card, Filing, OutboxMessage
-from tests.factories import make_filing
+from tests.factories import make_account, make_filing
 from tests.wecom import say, sync_and_grant
 
 GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
@@ -37,6 +37,10 @@ def office_card_on_its_way(wecom, session) -> tuple[int, Card, list[int]]:
             OutboxMessage.card_task_id == card.task_id)).all()
         assert row.id in claimed and row.status == "sending"
     return filing_id, card, claimed
+
+
+def cards(wecom, userid):
+    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
 
 
 def assert_greyed_for_every_recipient(emulator, task_id: str, text: str) -> None:
@@ -93,3 +97,51 @@ def test_item3_a_card_delivered_before_the_decision_is_still_greyed_once(wecom, 
     say(wecom, "wangwu", f"批准 {filing_id}")
     assert_greyed_for_every_recipient(emulator, card.task_id, "已批准 · 王五")
     assert emulator.call_count("message/update_template_card") == 1
+
+
+# --- item 12 --------------------------------------------------------------------------------
+def apply(name: str, platform: str = "微信公众号") -> str:
+    return f"申请\n平台：{platform}\n拟用名称：{name}\n申请理由：宣传\n内容定位：学院动态"
+
+
+def test_item12_an_application_for_a_name_the_platform_has_is_flagged_to_filer_and_deciders(
+        wecom, session):
+    make_account(wecom.app, name="西安电大文法学院", platform="WX", external_id="xadd-wf",
+                 filing_no="WX-2025-0007")
+    summary = say(wecom, "zhangsan", apply("西安电大文法学院"))
+    assert "⚠ 微信公众号上已有同名账号：西安电大文法学院（WX-2025-0007，文法学院）" in summary
+    assert "“变更”" in summary and "修改 拟用名称" in summary
+    assert summary.index("请核对") < summary.index("⚠") < summary.index("回复“确认”提交")
+    assert "已提交" in say(wecom, "zhangsan", "确认")  # flagged, not refused
+    card = cards(wecom, "liming")[-1]
+    assert card["body"]["sub_title_text"] \
+        == "注意：同平台已有同名账号 西安电大文法学院（WX-2025-0007，文法学院）"
+    filing = session.scalars(select(Filing).where(Filing.kind == "apply")).one()
+    assert filing.fields["namesakes"] == ["西安电大文法学院（WX-2025-0007，文法学院）"]
+    # the same name on another platform, or a closed account's name, is not a namesake
+    assert "已有同名账号" not in say(wecom, "zhangsan", apply("西安电大文法学院", platform="抖音"))
+    assert "已提交" in say(wecom, "zhangsan", "确认")
+    card = cards(wecom, "liming")[-1]
+    assert "#2" in card["body"]["main_title"]["desc"] and "sub_title_text" not in card["body"]
+
+
+def test_item12_a_closed_account_leaves_its_name_free(wecom):
+    make_account(wecom.app, name="西安电大文法学院", platform="WX", external_id="xadd-wf",
+                 status="closed")
+    assert "已有同名账号" not in say(wecom, "zhangsan", apply("西安电大文法学院"))
+
+
+def test_item12_a_name_without_the_schools_name_gets_a_gentle_question(wecom):
+    summary = say(wecom, "zhangsan", apply("文法新声"))
+    assert "❓ 「文法新声」不含学校名称（西安广播电视大学、西安电大）" in summary
+    assert "第二条" in summary and "修改 拟用名称" in summary
+    asked = say(wecom, "zhangsan", "修改 拟用名称")
+    assert "拟用名称" in asked
+    summary = say(wecom, "zhangsan", "西安电大文法新声")
+    assert "不含学校名称" not in summary and "拟用名称：西安电大文法新声" in summary
+    # a 登记 of an existing account is asked the same; 确认 files it all the same
+    say(wecom, "zhangsan", "取消")
+    summary = say(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：文法学院抖音\n账号ID：wfdy\n"
+                  "主页链接：https://www.douyin.com/user/wfdy\n用途：学院新闻")
+    assert "❓ 「文法学院抖音」不含学校名称" in summary
+    assert "已提交" in say(wecom, "zhangsan", "确认")
