@@ -145,3 +145,13 @@ def test_item12_a_name_without_the_schools_name_gets_a_gentle_question(wecom):
                   "主页链接：https://www.douyin.com/user/wfdy\n用途：学院新闻")
     assert "❓ 「文法学院抖音」不含学校名称" in summary
     assert "已提交" in say(wecom, "zhangsan", "确认")
+
+
+def test_item12_the_flag_is_shown_wherever_the_filing_is_read(wecom, session, runner):
+    make_account(wecom.app, name="西安电大文法学院", platform="WX", external_id="xadd-wf",
+                 filing_no="WX-2025-0007")
+    say(wecom, "zhangsan", apply("西安电大文法学院"), "确认")
+    filing_id = session.scalars(select(Filing.id).where(Filing.kind == "apply")).one()
+    shown = say(wecom, "liming", f"查询 {filing_id}")
+    assert "⚠ 同平台已有同名账号：西安电大文法学院（WX-2025-0007，文法学院）" in shown
+    assert shown.index("⚠") < shown.index("拟用名称：西安电大文法学院")

@@ -234,3 +234,14 @@ def test_closed_on_the_page_records_the_day(wecom, web, app, session):
     assert "已注销。审批卡片已同步更新。" in page
     account = session.get(Account, 1)
     assert (account.status, account.details["closed_on"]) == ("closed", "2026-11-20")
+
+
+def test_item12_the_page_warns_the_deciders_of_a_namesake(wecom, web):
+    make_account(wecom.app, name="西安电大文法学院", platform="WX", external_id="xadd-wf",
+                 filing_no="WX-2025-0007")
+    say(wecom, "zhangsan", "申请\n平台：微信公众号\n拟用名称：西安电大文法学院\n申请理由：宣传\n"
+        "内容定位：学院动态", "确认")
+    web.login_as("liming")
+    page = web.get("/filings/1").get_data(as_text=True)
+    warning = "⚠ 同平台已有同名账号：西安电大文法学院（WX-2025-0007，文法学院）"
+    assert f'<p class="warning" role="note">{warning}</p>' in page
