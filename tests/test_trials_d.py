@@ -155,3 +155,24 @@ def test_item12_the_flag_is_shown_wherever_the_filing_is_read(wecom, session, ru
     shown = say(wecom, "liming", f"查询 {filing_id}")
     assert "⚠ 同平台已有同名账号：西安电大文法学院（WX-2025-0007，文法学院）" in shown
     assert shown.index("⚠") < shown.index("拟用名称：西安电大文法学院")
+
+
+# --- words: one history line per change -----------------------------------------------------
+def test_confirming_todays_default_closing_day_writes_no_second_history_line(wecom, session):
+    from models import AuditLog
+    from tests.factories import make_account
+    account_id = make_account(wecom.app)  # 管理员 张三
+    say(wecom, "zhangsan", "注销\n账号：1\n原因：停止运营", "确认")
+    say(wecom, "liming", "同意 1")
+    say(wecom, "wangwu", "同意 1")
+    card = cards(wecom, "zhangsan")[-1]
+    key = next(b["key"] for b in card["body"]["button_list"] if b["text"] == "已注销")
+    wecom.as_user("zhangsan").tap(card["task_id"], key)
+    wecom.drain()
+    assert "哪天" in wecom.texts("zhangsan")[-1]
+    today = wecom.app.extensions["filingbot.clock"].local_now().date().isoformat()
+    assert today in say(wecom, "zhangsan", "今天")
+    rows = session.scalars(select(AuditLog).where(AuditLog.account_id == account_id,
+                                                  AuditLog.action == "account:closed_on")).all()
+    assert [(r.before, r.after) for r in rows] == [({"closed_on": None}, {"closed_on": today})]
+    assert "注销日期 无 → " + today in say(wecom, "zhangsan", "查询 1")
