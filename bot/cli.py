@@ -3,16 +3,28 @@ the sandbox console."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 import click
 from alembic import command
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
 
-from bot import ledger_cli, role_changes
+from bot import ledger_cli, main_accounts, reminders, role_changes
+from bot.clock import SHANGHAI, FixedClock
+from bot.console import console_command
 from bot.db import alembic_config, upgrade_database
+from bot.notify import unit_of_work
+from bot.outbox import outbox_status, prune, requeue
+from bot.outbox.waiting import describe, waiting
+from bot.render import render_text
 from bot.sandbox import seed_sandbox
+from bot.worker import run_worker
 from workflow import roles
+from workflow.uow import Actor
+
+CLI = Actor("cli", "命令行")  # who the audit log says acted
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
@@ -59,8 +71,6 @@ def drain_command() -> None:
 
 def echo_waiting() -> None:
     """Say what the outbox still holds back and until when (quiet hours, pacing, retries)."""
-    from bot.outbox.waiting import describe, waiting
-
     clock = current_app.extensions["filingbot.clock"]
     quiet = current_app.config["SETTINGS"].reminder_quiet_hours
     text = describe(waiting(_engine(), clock.now(), quiet), quiet, clock.local_now())
@@ -73,9 +83,6 @@ def echo_waiting() -> None:
 @with_appcontext
 def retry_command(dead: bool) -> None:
     """Retry now what is backing off after failures (and, with --dead, what was given up on)."""
-    from bot.outbox import outbox_status, requeue
-    from bot.render import render_text
-
     now = current_app.extensions["filingbot.clock"].now()
     requeued = requeue(_engine(), now, dead=dead)
     counts = current_app.extensions["filingbot.dispatcher"].drain(limit=100_000)
@@ -90,9 +97,6 @@ def retry_command(dead: bool) -> None:
 @with_appcontext
 def status_command() -> None:
     """Show queued, held, retrying and dead messages, with the latest errors."""
-    from bot.outbox import outbox_status
-    from bot.render import render_text
-
     status = outbox_status(_engine(), current_app.extensions["filingbot.clock"].now(),
                            current_app.config["SETTINGS"].reminder_quiet_hours)
     click.echo(render_text("outbox/status", **status))
@@ -102,8 +106,6 @@ def status_command() -> None:
 @with_appcontext
 def sync_command() -> None:
     """Refresh all departments and users from WeCom."""
-    from bot import reminders
-
     today = current_app.extensions["filingbot.clock"].local_now().date()
     counts = reminders.sync_and_check(current_app, today)
     click.echo(f"同步完成：部门 {counts['departments']} 个，成员 {counts['users']} 人，"
@@ -118,13 +120,13 @@ def sync_command() -> None:
 @with_appcontext
 def grant_command(userid: str, role: str, department_id: int | None) -> None:
     """Grant ROLE to USERID (the user need not have contacted the bot yet)."""
-    with Session(_engine()) as session:
+    with unit_of_work(current_app, actor=CLI) as uow:
         try:
-            added = role_changes.grant(session, actor="cli", at=_now(), userid=userid,
+            added = role_changes.grant(uow.session, actor=CLI.userid, at=_now(), userid=userid,
                                        role=role, department_id=department_id)
         except roles.RoleError as exc:
             raise click.UsageError(str(exc)) from None
-        session.commit()
+        uow.commit()
     click.echo(f"已授予 {userid} 角色 {role}" if added else f"{userid} 已有角色 {role}")
 
 
@@ -135,13 +137,13 @@ def grant_command(userid: str, role: str, department_id: int | None) -> None:
 @with_appcontext
 def revoke_command(userid: str, role: str, department_id: int | None) -> None:
     """Revoke ROLE from USERID."""
-    with Session(_engine()) as session:
+    with unit_of_work(current_app, actor=CLI) as uow:
         try:
-            removed = role_changes.revoke(session, actor="cli", at=_now(), userid=userid,
-                                          role=role, department_id=department_id)
+            removed = role_changes.revoke(uow.session, actor=CLI.userid, at=_now(),
+                                          userid=userid, role=role, department_id=department_id)
         except roles.RoleError as exc:
             raise click.UsageError(str(exc)) from None
-        session.commit()
+        uow.commit()
     click.echo(f"已收回 {userid} 的角色 {role}" if removed else f"{userid} 没有角色 {role}")
 
 
@@ -149,13 +151,13 @@ def revoke_command(userid: str, role: str, department_id: int | None) -> None:
 @with_appcontext
 def list_command() -> None:
     """List every grant."""
-    with Session(_engine()) as session:
-        grants = roles.list_grants(session)
-    if not grants:
-        click.echo("尚未授予任何角色")
-    for grant, name in grants:
-        scope = "" if grant.department_id == 0 else f" 部门{grant.department_id}"
-        click.echo(f"{grant.role:10} {grant.userid:16} {name or '(尚未联系过)'}{scope}")
+    with unit_of_work(current_app, actor=CLI) as uow:
+        grants = roles.list_grants(uow.session)
+        if not grants:
+            click.echo("尚未授予任何角色")
+        for grant, name in grants:
+            scope = "" if grant.department_id == 0 else f" 部门{grant.department_id}"
+            click.echo(f"{grant.role:10} {grant.userid:16} {name or '(尚未联系过)'}{scope}")
 
 
 accounts_cli = AppGroup("accounts", help="The registry of official accounts.")
@@ -169,16 +171,11 @@ accounts_cli = AppGroup("accounts", help="The registry of official accounts.")
 @with_appcontext
 def seed_main_command(department_id: int | None, admins: tuple[str, ...]) -> None:
     """Register the school's main Weibo and WeChat accounts (art. 9), run by publicity."""
-    from sqlalchemy.exc import IntegrityError
-
-    from bot import main_accounts
-
-    with Session(_engine()) as session:
+    with unit_of_work(current_app, actor=CLI) as uow:
         try:
-            results = main_accounts.seed(session, current_app.config["SETTINGS"],
-                                         current_app.extensions["filingbot.clock"],
+            results = main_accounts.seed(uow.session, uow.settings, uow.clock,
                                          department_id, list(admins))
-            session.commit()
+            uow.commit()
         except main_accounts.SeedError as exc:
             raise click.UsageError(str(exc)) from None
         except IntegrityError:
@@ -202,18 +199,12 @@ reminders_cli = AppGroup("reminders", help="Annual review campaign, digests and 
 @with_appcontext
 def reminders_run_command(today, dry_run: bool) -> None:
     """Queue what is due today (safe to run again: nothing is queued twice)."""
-    from datetime import datetime, time
-
-    from bot import reminders
-    from bot.clock import SHANGHAI, FixedClock
-
     clock = current_app.extensions["filingbot.clock"]
     if today is not None:
         clock = FixedClock(datetime.combine(today.date(), time(9, 0), tzinfo=SHANGHAI))
     report = reminders.run(current_app, clock.local_now().date(), dry_run=dry_run, clock=clock)
     click.echo(reminders.describe(report))
     if not dry_run:
-        from bot.outbox import prune
         prune(_engine(), current_app.extensions["filingbot.clock"].now())
         echo_waiting()
 
@@ -222,14 +213,10 @@ def reminders_run_command(today, dry_run: bool) -> None:
 @with_appcontext
 def worker_command() -> None:
     """Run the outbox dispatcher and the daily reminder schedule until stopped."""
-    from bot.worker import run_worker
-
     run_worker(current_app._get_current_object())
 
 
 def init_app(app) -> None:
-    from bot.console import console_command
-
     for group in (db_cli, outbox_cli, directory_cli, roles_cli, accounts_cli, reminders_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)

@@ -58,10 +58,12 @@ class OutboxNotifier:
 
         The tapped card is updated with the click's fresh response code; other cards with the
         code their send returned, while it is unused and younger than 72 h. A card still
-        waiting in the outbox is not sent at all."""
+        waiting in the outbox is not sent at all; one on its way to WeCom is greyed out by the
+        dispatcher as soon as its response code arrives (bot.outbox.dispatcher). The rows are
+        locked, so that handover cannot fall between this decision and the send's answer."""
         cards = session.scalars(select(Card).where(
             Card.filing_id == filing.id, Card.stage == stage_name,
-            Card.closed_text.is_(None))).all()
+            Card.closed_text.is_(None)).with_for_update()).all()
         for card in cards:
             card.closed_text = closed_text
             code = click_code if card.task_id == tapped else None

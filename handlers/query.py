@@ -55,7 +55,7 @@ def show_filing(ctx, filing_id: int) -> None:
               changes=detail.changes, names=detail.names, state=detail.state,
               outcomes=outcome_names(), reasons=[d for d in detail.decisions if d.reason],
               delta=BEIJING, commands=text_commands(detail.stage) if detail.choices else [],
-              link=links.filing_url(ctx.settings, filing_id))
+              link=links.filing_url(ctx.settings, filing_id), warnings=detail.warnings)
 
 
 def show_account(ctx, me, account: Account) -> None:

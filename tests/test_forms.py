@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import create_app
-from models import AuditLog, Conversation, Filing
+from models import Account, AuditLog, Conversation, Filing
 from tests.factories import make_account, make_filing
 from tests.wecom import WeComActions
 
@@ -315,3 +315,23 @@ def test_query_lists_accounts_and_open_filings_with_more(wecom):
     assert "本部门账号 10 个，进行中的事项 1 件" in first and "账号0" in first and "更多" in first
     second = chat(wecom, "zhangsan", "更多")
     assert "账号9" in second and "待审账号" in second and "账号0" not in second
+
+
+def test_a_change_to_what_the_account_already_has_is_asked_again(wecom, session):
+    account_id = make_account(wecom.app, leader=("liming", "李明"), admins=("zhangsan",))
+    account = session.get(Account, account_id)  # as a registration leaves it
+    account.details = {**account.details,
+                       "admins": [{"userid": "zhangsan", "name": "张三", "phone": None}]}
+    session.commit()
+    reply = chat(wecom, "zhangsan", "变更", "文法学院微信", "李明")
+    assert "新负责人与账号现在的相同（李明），不用变更" in reply and "跳过" in reply
+    reply = chat(wecom, "zhangsan", "跳过", "张三")
+    assert "新管理员与账号现在的相同（张三），不用变更" in reply
+    # a one-shot paste is checked the same way; the same name on another account is no change
+    chat(wecom, "zhangsan", "取消")
+    reply = chat(wecom, "zhangsan", "变更\n账号：WX-2025-0001\n新名称：文法学院微信\n原因：改名")
+    assert "新名称与账号现在的相同（文法学院微信）" in reply
+    assert "新名称：" not in reply  # not taken: the summary shows it missing
+    chat(wecom, "zhangsan", "修改 新名称", "西安电大文法学院", "确认")
+    [filing] = filings(session)
+    assert filing.fields["new_name"] == "西安电大文法学院"

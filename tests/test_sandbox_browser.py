@@ -81,6 +81,21 @@ def test_a_whole_approval_on_three_phones(sandbox_server, browser, shots, sessio
                                                           timeout=TIMEOUT)
     page.screenshot(path=shots / "sandbox-mid-approval.png")
 
+    # A card's 查看详情 opens the filing's page signed in as the phone's member, as WeCom's
+    # in-app browser does: 王五 may decide there, 李明 (already decided) may not.
+    for phone, name, may_decide in ((wangwu, "王五", True), (liming, "李明", False)):
+        with page.context.expect_page() as opened:
+            phone.locator(".card .link", has_text="查看详情").last.click()
+        detail = opened.value
+        detail.wait_for_url(sandbox_server.url + "/filings/1", timeout=TIMEOUT)
+        expect(detail.locator("body")).to_contain_text(name, timeout=TIMEOUT)
+        expect(detail.locator("h1")).to_contain_text("官方账号登记")
+        expect(detail.locator("[data-choice]")).to_have_count(2 if may_decide else 0)
+        if may_decide:
+            detail.set_viewport_size({"width": 390, "height": 800})
+            detail.screenshot(path=shots / "sandbox-card-link.png", full_page=True)
+        detail.close()
+
     # The office approves; zhangsan sees the filing number.
     office_card.get_by_role("button", name="批准").click()
     expect(office_card.locator(".buttons")).to_have_text("已批准 · 王五", timeout=TIMEOUT)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from models import Account, AuditLog
+from workflow.forms import validators as v
 from workflow.forms.answers import show
 from workflow.forms.spec import Field
 
@@ -46,6 +47,28 @@ def current(account: Account) -> dict:
     return {"leader": details.get("leader"), "admins": details.get("admins"),
             "name": account.name, "platform": account.platform,
             "external_id": account.external_id}
+
+
+def check_changed(session, form, answers: dict, field: Field, value) -> None:
+    """A 变更's new value must differ from the account's current one (李明 → 李明 changes
+    nothing); raises v.Invalid("unchanged") otherwise."""
+    attr = FIELD_ATTRS.get(field.name)
+    chosen = answers.get("account") if form.kind == "change" else None
+    if attr is None or not isinstance(chosen, dict) or value in (None, "", []):
+        return
+    account = session.get(Account, chosen.get("id"))
+    old = current(account).get(attr) if account is not None else None
+    if old not in (None, "", []) and identity(old) == identity(value):
+        raise v.Invalid("unchanged", label=field.label, value=show(field, old))
+
+
+def identity(value):
+    """What makes two values the same: people by userid (or name), a list as a set."""
+    if isinstance(value, list):
+        return frozenset(identity(item) for item in value)
+    if isinstance(value, dict):
+        return value.get("userid") or value.get("name")
+    return value
 
 
 def requested(fields: dict) -> dict:

@@ -28,8 +28,11 @@ def record_closed_on(uow, filing_id: int, text: str) -> tuple[Account, date]:
 
 
 def set_closed_on(uow, filing: Filing, account: Account, day: date) -> None:
-    """Store the closing day on the account, audited."""
+    """Store the closing day on the account, audited (a day it already has is not written
+    again: confirming today's default once more is no change)."""
     before = (account.details or {}).get("closed_on")
+    if before == day.isoformat():
+        return
     account.details = {**(account.details or {}), "closed_on": day.isoformat()}
     account.updated_at = uow.clock.now()
     uow.session.add(AuditLog(at=uow.clock.now(), actor=uow.actor.userid,

@@ -5,9 +5,30 @@ through, and a collision found at approval closes the filing as 重复 instead o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
 from bot.sql import lock_name
+from models import Account, AccountStatus, Department
 from workflow.forms import validators as v
 from workflow.forms.accounts import check_not_registered
+
+# Accounts whose names are taken: in the registry and not closed.
+NAMED = (AccountStatus.ACTIVE, AccountStatus.PENDING, AccountStatus.CLOSING)
+NAMED_KINDS = ("register", "apply")  # the forms that bring a new name to the registry
+
+
+@dataclass(frozen=True)
+class Namesake:
+    """An account in the registry with the name a form asks for, on the same platform."""
+
+    name: str
+    filing_no: str
+    department: str
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.filing_no}，{self.department}）"
 
 
 def lock_account_id(session, platform: str, external_id: str) -> None:
@@ -33,3 +54,27 @@ def registration_guard(uow, filing) -> v.Invalid | None:
     except v.Invalid as taken:
         return taken
     return None
+
+
+def namesakes(session, kind_name: str, fields: dict) -> list[Namesake]:
+    """Issue #10 item 12: a 申请 (or 登记) whose name the platform already has in the registry.
+    Not refused — two platforms' accounts, or an account renamed since, may share a name — but
+    flagged to the filer on the summary and to the deciders on the card."""
+    platform, name = fields.get("platform"), (fields.get("name") or "").strip()
+    if kind_name not in NAMED_KINDS or not platform or not name:
+        return []
+    query = (select(Account.name, Account.filing_no, Department.name.label("department"))
+             .outerjoin(Department, Department.id == Account.department_id)
+             .where(Account.platform == platform, Account.name == name,
+                    Account.status.in_(NAMED))
+             .order_by(Account.id).limit(3))
+    return [Namesake(r.name, r.filing_no or "尚无备案编号", r.department or "")
+            for r in session.execute(query)]
+
+
+def lacks_school_name(settings, kind_name: str, fields: dict) -> bool:
+    """Art. 2: accounts carrying the school's name (or its short name) are official accounts; a
+    name without any of SCHOOL_NAMES is asked about gently before it is filed."""
+    name = fields.get("name") or ""
+    return kind_name in NAMED_KINDS and bool(name) and bool(settings.school_names) \
+        and not any(school in name for school in settings.school_names)

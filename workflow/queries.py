@@ -76,6 +76,7 @@ class FilingDetail:
     choices: tuple[Choice, ...] = ()  # what the viewer may decide now (empty: nothing)
     state: str = ""  # its status, or the stage:choice that settled it (office:pass → 合格)
     changes: tuple[Change, ...] = ()  # the audit trail, each entry with what it changed
+    warnings: tuple[str, ...] = ()  # what the deciders are warned of (namesakes, impersonation)
 
 
 def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
@@ -101,7 +102,19 @@ def filing_detail(session, v: Viewer, filing_id: int) -> FilingDetail | None:
         submitter=names[filing.submitter], department=department.name if department else "",
         decisions=[decision_row(filing, d, names) for d in decisions], entries=list(entries),
         names=names, stage=stage, choices=stage.choices if may_decide else (),
-        state=states_of(session, [filing])[filing.id], changes=tuple(changes(entries)))
+        state=states_of(session, [filing])[filing.id], changes=tuple(changes(entries)),
+        warnings=filing_warnings(filing))
+
+
+def filing_warnings(filing: Filing) -> tuple[str, ...]:
+    """What submit found and the card's subtitle shows: a suspected impersonation (举报), the
+    platform's accounts of the same name (登记/申请)."""
+    warnings = []
+    if filing.fields.get("suspected"):
+        warnings.append("名称含学校名称且不在备案台账中，疑似冒用")
+    if namesakes := filing.fields.get("namesakes"):
+        warnings.append("同平台已有同名账号：" + "；".join(namesakes))
+    return tuple(warnings)
 
 
 def decision_row(filing: Filing, d: Decision, names: dict[str, str]) -> DecisionRow:

@@ -24,6 +24,9 @@ def submit(uow, kind: Kind, department_id: int | None, fields: dict) -> Filing:
     account_id = fields["account"]["id"] if isinstance(fields.get("account"), dict) else None
     if kind.name == "report":
         fields = {**fields, "suspected": impersonation_suspected(uow, fields)}
+    if kind.name in duplicates.NAMED_KINDS:  # shown to the deciders on the card
+        fields = {**fields, "namesakes": [str(n) for n in duplicates.namesakes(
+            uow.session, kind.name, fields)]}
     heads = department_heads(uow.session, department_id) if department_id is not None else []
     status = kind.first_stage(submitter_heads_department=userid in heads).status
     now = uow.clock.now()

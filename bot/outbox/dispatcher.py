@@ -17,6 +17,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.db import read_only
 from bot.outbox.alerts import is_alert, report_dead
+from bot.outbox.enqueue import enqueue_card_update
 from bot.outbox.errors import backoff, describe_error, is_retryable
 from bot.outbox.pacing import count_sends, paced_until
 from models import Card, OutboxMessage
@@ -157,10 +158,7 @@ class Dispatcher:
             if row.kind == "send":
                 count_sends(session, row.payload.get("touser") or [], now)
             if row.card_task_id and keep.get("response_code") and row.kind == "send":
-                session.execute(
-                    update(Card).where(Card.task_id == row.card_task_id)
-                    .values(response_code=keep["response_code"], response_code_at=now)
-                )
+                store_response_code(session, row.card_task_id, keep["response_code"], now)
             session.commit()
         return "sent"
 
@@ -205,6 +203,24 @@ class Dispatcher:
             session.commit()
         log.warning("outbox row %s %s: %s", row_id, outcome, error[:200])
         return outcome
+
+
+def store_response_code(session: Session, task_id: str, code: str, now: datetime) -> None:
+    """Keep a sent card's response code for its update; a card whose stage was decided while it
+    was on its way (queued → claimed → WeCom → here) is greyed out with the code at once.
+
+    The card row is locked, as close_cards locks it: either the decision sees the code, or this
+    sees the decision's closed_text."""
+    card = session.scalars(select(Card).where(Card.task_id == task_id).with_for_update()).first()
+    if card is None:
+        return
+    if card.closed_text is None:
+        card.response_code, card.response_code_at = code, now
+        return
+    key = f"close-late:{task_id}"  # once, even if two dispatchers both sent the row
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)) is None:
+        enqueue_card_update(session, code, now=now, replace_name=card.closed_text,
+                            task_id=task_id, dedup_key=key)
 
 
 def duplicate_check_interval(row_id: int) -> int:

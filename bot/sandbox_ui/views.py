@@ -14,6 +14,7 @@ import requests
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf
 
+from bot import links
 from bot.sandbox_ui import clock_actions, phones
 from bot.wecom.emulator import Phone, http_target
 from bot.wecom.emulator.cards import button_keys
@@ -64,7 +65,8 @@ def page():
     return render_template("sandbox/phones.html", phones=shown, everyone=everyone,
                            unknown=unknown, today=clock_actions.today(_app()),
                            reminder_time=current_app.config["SETTINGS"].reminder_time,
-                           max_text=MAX_TEXT, max_phones=phones.MAX_PHONES)
+                           max_text=MAX_TEXT, max_phones=phones.MAX_PHONES,
+                           links_base=links.base_url(current_app.config["SETTINGS"]))
 
 
 @bp.get("/feed")

@@ -7,6 +7,8 @@ card updates in the same transaction)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from bot.notify import unit_of_work
@@ -15,6 +17,7 @@ from bot.web.db import read_session
 from bot.web.users import current_user
 from workflow.build import record_build_id
 from workflow.closure import record_closed_on
+from workflow.deadlines import DEFAULT, check_due
 from workflow.decide import decide
 from workflow.forms import validators as v
 from workflow.queries import filing_detail, outcome_names
@@ -32,7 +35,8 @@ def page(filing_id: int):
     detail = filing_detail(read_session(), current_user.viewer, filing_id)
     if detail is None:
         abort(404)
-    return render_template("web/filings/detail.html", d=detail, outcomes=outcome_names())
+    return render_template("web/filings/detail.html", d=detail, outcomes=outcome_names(),
+                           default_days=DEFAULT.days)
 
 
 @bp.post("/filings/<int:filing_id>/decide")
@@ -45,7 +49,12 @@ def decide_view(filing_id: int):
     reason = request.form.get("reason", "").strip()[:REASON_MAX] or None
     app = current_app._get_current_object()
     with unit_of_work(app, actor=Actor(current_user.userid, current_user.name)) as uow:
-        outcome = decide(uow, filing_id, stage, choice, reason=reason)
+        try:
+            due_on = read_due(request.form.get("due_on", ""), uow.clock.local_now().date())
+        except v.Invalid as exc:  # nothing is decided with a deadline the office did not mean
+            flash({"key": "decision", "code": "follow_up", "message": exc.message})
+            return redirect(url_for("filings.page", filing_id=filing_id), code=303)
+        outcome = decide(uow, filing_id, stage, choice, reason=reason, due_on=due_on)
         problem = follow_up(uow, outcome, request.form) if outcome.decided else None
         if problem is None:
             uow.commit()
@@ -58,6 +67,19 @@ def decide_view(filing_id: int):
         flash({"key": "decision", "code": outcome.code, "decider": outcome.decider or "",
                "done": outcome.choice.done_text if outcome.choice else ""})
     return redirect(url_for("filings.page", filing_id=filing_id), code=303)
+
+
+def read_due(text: str, today: date) -> date | None:
+    """The page's deadline (限期整改, an ordered closure): a day after today and within a year,
+    or None (empty) for the default 30 days. Only a choice that sets a deadline uses it."""
+    text = text.strip()[:40]
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise v.Invalid("day", value=text) from None
+    return check_due(day, today)
 
 
 def follow_up(uow, outcome, form) -> str | None:

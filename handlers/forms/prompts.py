@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.forms.state import hint
+from workflow import duplicates
 from workflow.forms import accounts
 from workflow.forms import answers as a
 from workflow.forms import validators as v
@@ -40,7 +41,21 @@ class Prompts:
         rows = [(f.label, a.show(f, self.answers.get(f.name))) for f in self.form.fields
                 if f.name in self.answers or not f.optional]
         self.ctx.reply("forms/summary", form=self.form, rows=rows, error=error,
-                       notes=self.rendered_notes())
+                       notes=self.rendered_notes(), questions=self.name_questions())
+
+    def name_questions(self) -> list[tuple[str, dict]]:
+        """Before a 登记/申请 is submitted: the platform already has an account of this name, or
+        the name does not carry the school's (art. 2)."""
+        kind, answers = self.form.kind, self.answers
+        notes = []
+        if same := duplicates.namesakes(self.ctx.session, kind, answers):
+            notes.append(("namesake", {"accounts": same, "platform": v.PLATFORM_NAMES.get(
+                answers["platform"], answers["platform"]), "field": self.form.field("name").label}))
+        if duplicates.lacks_school_name(self.ctx.settings, kind, answers):
+            notes.append(("no_school_name", {"name": answers["name"],
+                                              "schools": self.ctx.settings.school_names,
+                                              "field": self.form.field("name").label}))
+        return notes
 
     def rendered_notes(self) -> list[tuple[str, dict]]:
         return self.notes

@@ -18,6 +18,7 @@ from handlers.forms.state import (
     update,
 )
 from models import Conversation
+from workflow.changes import check_changed
 from workflow.forms import answers as a
 from workflow.forms import validators as v
 from workflow.kinds import FORMS
@@ -67,7 +68,7 @@ class Step(Edits, Prompts):
                    history=[*self.dialogue.history, field.name])
             return self.advance()
         try:
-            value = a.read(field, text, self.form, self.fc())
+            value = self.read(field, text)
         except v.Invalid as exc:
             return self.ask(field.name, error=exc.message)
         except a.NeedsChoice as choice:
@@ -87,8 +88,19 @@ class Step(Edits, Prompts):
         if target == DEPARTMENT:
             update(self.conv, department_id=value)
         else:
+            field = self.form.field(target)
+            try:
+                check_changed(self.ctx.session, self.form, self.answers, field, value)
+            except v.Invalid as exc:
+                return self.ask(target, error=exc.message)
             self.store(target, value)
         self.advance()
+
+    def read(self, field, text: str):
+        """The answer's value (a.read), and for a 变更 one that differs from the account's."""
+        value = a.read(field, text, self.form, self.fc())
+        check_changed(self.ctx.session, self.form, self.answers, field, value)
+        return value
 
     # --- moving on -------------------------------------------------------------------------
     def store(self, name: str, value) -> None:
@@ -107,7 +119,7 @@ class Step(Edits, Prompts):
             text = raw.pop(field.name)
             update(self.conv, raw=raw)
             try:
-                self.store(field.name, a.read(field, text, self.form, self.fc()))
+                self.store(field.name, self.read(field, text))
             except v.Invalid as exc:
                 self.notes.append(("field_error", {"label": field.label, "message": exc.message}))
                 update(self.conv, failed=[*self.dialogue.failed, field.name])

@@ -31,7 +31,14 @@
     el.classList.toggle("error", !!isError);
   }
 
-  async function post(url, body) {
+  // The page's CSRF token, fresh: a link opened as a phone's member signs this browser in
+  // again, which starts a new session (and token) under the page's feet.
+  async function refreshToken() {
+    const response = await fetch(SANDBOX.feed + "?as=&after=", {credentials: "same-origin"});
+    if (response.ok) csrf = (await response.json()).csrf;
+  }
+
+  async function post(url, body, retried) {
     const response = await fetch(url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
@@ -39,8 +46,41 @@
     });
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok && data.error === "csrf" && !retried) {  // refused before doing anything
+      await refreshToken();
+      return post(url, body, true);
+    }
     if (!response.ok) throw (data.error ? data : {error: "unknown", status: response.status});
     return data;
+  }
+
+  // A link on a phone opens as in WeCom's in-app browser: signed in as the phone's member
+  // (WeCom's silent OAuth, WECOM.md §7A). The sandbox's login form does what the emulator's
+  // authorize page does for that member. The bot's own links (PUBLIC_URL, or by default
+  // 127.0.0.1:5000) open on this server whatever its port; other sites' open as they are.
+  async function openAs(phone, url) {
+    let target;
+    try { target = new URL(url, location.href); } catch (e) { return; }
+    const ours = [location.origin, new URL(SANDBOX.links, location.href).origin];
+    if (!ours.includes(target.origin)) {
+      window.open(target.href, "_blank", "noopener");
+      return;
+    }
+    // The window opens on the tap (no popup blocker), the sign-in follows with a fresh token.
+    const name = "phone-link-" + phone.userid + "-" + Date.now();
+    window.open("about:blank", name);
+    await refreshToken();
+    const form = document.createElement("form");
+    form.method = "post"; form.action = SANDBOX.login; form.target = name;
+    const fields = {csrf_token: csrf, userid: phone.userid, next: target.pathname + target.search};
+    for (const [key, value] of Object.entries(fields)) {
+      const input = document.createElement("input");
+      input.type = "hidden"; input.name = key; input.value = value;
+      form.appendChild(input);
+    }
+    document.body.appendChild(form);
+    form.submit();
+    form.remove();
   }
 
   // --- drawing -------------------------------------------------------------------------
@@ -114,6 +154,7 @@
       if (!/^https?:\/\//.test(link.url)) continue;
       const a = el("a", "link", link.title || link.url);
       a.href = link.url; a.target = "_blank"; a.rel = "noopener";
+      a.addEventListener("click", (event) => { event.preventDefault(); openAs(phone, link.url); });
       node.appendChild(a);
     }
     const buttons = el("div", "buttons");
@@ -126,7 +167,7 @@
         const b = el("button", "style-" + (button.style || 1), button.text);
         b.type = "button";
         if (button.type === 1 && /^https?:\/\//.test(button.url || "")) {
-          b.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
+          b.addEventListener("click", () => openAs(phone, button.url));
         } else {
           b.addEventListener("click", () => tap(phone, look.task_id, button, node));
         }

@@ -234,3 +234,44 @@ def test_closed_on_the_page_records_the_day(wecom, web, app, session):
     assert "已注销。审批卡片已同步更新。" in page
     account = session.get(Account, 1)
     assert (account.status, account.details["closed_on"]) == ("closed", "2026-11-20")
+
+
+def test_item12_the_page_warns_the_deciders_of_a_namesake(wecom, web):
+    make_account(wecom.app, name="西安电大文法学院", platform="WX", external_id="xadd-wf",
+                 filing_no="WX-2025-0007")
+    say(wecom, "zhangsan", "申请\n平台：微信公众号\n拟用名称：西安电大文法学院\n申请理由：宣传\n"
+        "内容定位：学院动态", "确认")
+    web.login_as("liming")
+    page = web.get("/filings/1").get_data(as_text=True)
+    warning = "⚠ 同平台已有同名账号：西安电大文法学院（WX-2025-0007，文法学院）"
+    assert f'<p class="warning" role="note">{warning}</p>' in page
+
+
+ANNUAL = ("年检\n账号：WX-2025-0001\n年度：2025\n发文数量：120\n粉丝数：3000\n审核制度：是\n"
+          "专人管理：是\n安全事件：无")
+
+
+def test_a_rectification_ordered_on_the_page_takes_the_deadline_given_there(wecom, web,
+                                                                           session):
+    from datetime import date
+    make_account(wecom.app)  # 管理员 张三
+    say(wecom, "zhangsan", ANNUAL, "确认")
+    say(wecom, "liming", "同意 1")
+    web.login_as("wangwu")
+    page = web.get("/filings/1").get_data(as_text=True)
+    assert '<input name="due_on" type="date">' in page and "不填为 30 天后" in page
+    for bad, told in (("2026-11-20", "期限 2026-11-20 不在今天之后"),
+                      ("2028-01-01", "期限 2028-01-01 超过一年"),
+                      ("明天", "“明天”不是有效的日期")):
+        web.post("/filings/1/decide", {"stage": "office", "choice": "fix", "due_on": bad,
+                                       "reason": "补齐审核记录"}, token_from="/filings/1")
+        assert status_of(session, 1) == "awaiting_office"  # nothing decided
+        assert told in web.get("/filings/1").get_data(as_text=True)
+    web.post("/filings/1/decide", {"stage": "office", "choice": "fix", "due_on": "2026-12-10",
+                                   "reason": "补齐审核记录"}, token_from="/filings/1")
+    wecom.drain()
+    session.expire_all()
+    filing = session.get(Filing, 1)
+    assert (filing.status, filing.due_on) == ("returned", date(2026, 12, 10))
+    told = wecom.texts("zhangsan")[-1]
+    assert "补齐审核记录" in told and "整改期限：2026-12-10" in told

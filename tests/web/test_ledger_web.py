@@ -212,3 +212,33 @@ def test_blank_forms(web):
     assert web.get("/forms/nope.docx").status_code == 404
     web.client.delete_cookie("filingbot_session")
     assert web.get("/forms/register.docx").status_code == 302  # to /login
+
+
+# --- the pages link to their files ----------------------------------------------------------
+def links(html: str, ending: str) -> list[str]:
+    import html as markup
+    import re
+    return [markup.unescape(h) for h in re.findall(r'href="([^"]+)"', html) if ending in h]
+
+
+def test_each_page_links_to_its_files_and_the_links_work(web, wecom, session):
+    make_account(wecom.app)
+    make_account(wecom.app, name="理工学院微信", external_id="ligong", filing_no="WX-2025-0002",
+                 department_id=6)
+    say(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：文法学院抖音\n账号ID：wfdy\n用途：学院新闻",
+        "确认")
+    web.login_as("wangwu")
+    page = web.get("/accounts?q=文法").get_data(as_text=True)
+    [href] = links(page, ".xlsx")
+    assert href.startswith("/accounts.xlsx?") and "q=" in href  # the filter goes along
+    names = [r[1] for r in sheet_rows(web.get(href))[1:]]
+    assert names == ["文法学院微信"]
+    page = web.get("/review/2025").get_data(as_text=True)
+    [href] = links(page, ".xlsx")
+    assert href == "/review/2025.xlsx" and web.get(href).status_code == 200
+    page = web.get("/filings/1").get_data(as_text=True)
+    assert links(page, "/print") == ["/filings/1/print"]
+    assert "文法学院抖音" in web.get("/filings/1/print").get_data(as_text=True)
+    [href] = links(page, ".docx")
+    text = "\n".join(p.text for p in Document(io.BytesIO(web.get(href).data)).paragraphs)
+    assert href == "/filings/1.docx" and "登记" in text
