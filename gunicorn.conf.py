@@ -19,7 +19,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Each thread keeps its own SQLite connection (bot.thread_connection); on PostgreSQL a request
-# borrows one from the pool (15 per process) only while it runs.
+# borrows one from the pool (DB_POOL_SIZE + DB_MAX_OVERFLOW, 5 + 10 per process) only while
+# it runs.
 threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 
 # A worker whose main loop is silent this long is restarted (threads busy with slow requests

@@ -104,19 +104,23 @@ def _init_router(app: Flask) -> None:
 
 def _init_outbox(app: Flask) -> None:
     """The dispatcher, and its background thread started by the first request a process serves."""
+    from datetime import timedelta
+
     from bot.clock import SHANGHAI
     from bot.config import in_quiet_hours
     from bot.outbox import Dispatcher, DispatcherThread
 
-    quiet = app.config["SETTINGS"].reminder_quiet_hours
+    settings = app.config["SETTINGS"]
+    quiet = settings.reminder_quiet_hours
     dispatcher = Dispatcher(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],
                             app.extensions["filingbot.clock"],
-                            quiet_hours=lambda now: in_quiet_hours(quiet, now.astimezone(SHANGHAI)))
+                            quiet_hours=lambda now: in_quiet_hours(quiet, now.astimezone(SHANGHAI)),
+                            lease=timedelta(seconds=settings.outbox_lease_seconds))
     thread = DispatcherThread(dispatcher)
     app.extensions["filingbot.dispatcher"] = dispatcher
     app.extensions["filingbot.dispatcher_thread"] = thread
 
-    if app.config["SETTINGS"].outbox_thread:
+    if settings.outbox_thread:
         @app.before_request
         def _start_dispatcher():
             thread.start()

@@ -44,6 +44,11 @@ class Settings:
     outbox_thread: bool = True
     # Seconds a callback's signed timestamp may lie behind and ahead of our clock (issue 15.7).
     callback_window: tuple[int, int] = (24 * 3600, 5 * 60)
+    # PostgreSQL connections each process keeps open, and how many more it may open at a peak.
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    # Seconds a dispatcher owns the rows it claimed; a dead dispatcher's rows go out after it.
+    outbox_lease_seconds: int = 60
 
     def __repr__(self) -> str:
         """Show every setting but the secrets, so a settings object can be logged safely."""
@@ -103,6 +108,11 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
     window = _parse_window(env.get("REVIEW_WINDOW", "").strip() or "01-01..03-31")
     reminder_time = _parse_time("REMINDER_TIME", env.get("REMINDER_TIME", "").strip() or "09:00")
     callback_window = _parse_callback_window(env.get("CALLBACK_WINDOW", "").strip() or "24h,5m")
+    pool_size = _parse_int(env, "DB_POOL_SIZE", Settings.db_pool_size, 1, 500)
+    max_overflow = _parse_int(env, "DB_MAX_OVERFLOW", Settings.db_max_overflow, 0, 500)
+    # Above the WeCom client's HTTP timeout (10 s) with room for a batch, and far inside
+    # WeCom's duplicate check window (3.5 h, bot.outbox.dispatcher), which absorbs the resend.
+    lease = _parse_int(env, "OUTBOX_LEASE_SECONDS", Settings.outbox_lease_seconds, 15, 3600)
     return Settings(
         database_url=database_url,
         wecom_corp_id=corp_id,
@@ -121,6 +131,9 @@ def load_settings(env: dict | None = None, instance_path: str | Path = "instance
         reminder_time=reminder_time,
         outbox_thread=env.get("OUTBOX_THREAD", "1").strip() not in ("0", "false", "no"),
         callback_window=callback_window,
+        db_pool_size=pool_size,
+        db_max_overflow=max_overflow,
+        outbox_lease_seconds=lease,
     )
 
 
@@ -226,6 +239,16 @@ def _parse_window(text: str):
             "REVIEW_WINDOW must be two valid dates in order, e.g. 01-01..03-31"
         ) from None
     return start, end
+
+
+def _parse_int(env: dict, name: str, default: int, low: int, high: int) -> int:
+    """A whole number setting between `low` and `high` (inclusive); empty means `default`."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return int(text)
 
 
 def _parse_time(name: str, text: str) -> tuple[int, int]:

@@ -17,8 +17,9 @@ from bot.sqlite_lock import WriteLock, connection_class
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions;
+    PostgreSQL a pool of `pool_size` connections, `max_overflow` more at a peak."""
     if url.startswith("sqlite:"):
         path = url.split("sqlite:///", 1)[-1]
         connect_args = {"check_same_thread": False, "timeout": 30}
@@ -30,7 +31,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args=connect_args, max_overflow=-1)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -107,4 +108,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
 def init_app(app: Flask) -> None:
     """Create the engine for `app`."""
-    app.extensions["filingbot.engine"] = make_engine(app.config["SETTINGS"].database_url)
+    settings = app.config["SETTINGS"]
+    app.extensions["filingbot.engine"] = make_engine(settings.database_url,
+                                                     pool_size=settings.db_pool_size,
+                                                     max_overflow=settings.db_max_overflow)

@@ -32,6 +32,9 @@ def test_all_wecom_variables_mean_a_real_app(tmp_path):
     ({"DATABASE_URL": "mysql://root:pw@db/x"}, "DATABASE_URL must be"),
     ({"REMINDER_QUIET_HOURS": "9pm"}, "REMINDER_QUIET_HOURS"),
     ({"FILING_NUMBER_FORMAT": "{platform}-{seq}"}, "FILING_NUMBER_FORMAT"),
+    ({"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE must be a whole number from 1"),
+    ({"DB_MAX_OVERFLOW": "-1"}, "DB_MAX_OVERFLOW must be a whole number"),
+    ({"OUTBOX_LEASE_SECONDS": "5"}, "OUTBOX_LEASE_SECONDS must be a whole number from 15"),
 ])
 def test_bad_settings_stop_with_one_line_naming_the_variable(tmp_path, change, message):
     with pytest.raises(ConfigError) as info:
@@ -143,3 +146,13 @@ def test_gunicorn_stops_instead_of_restarting_workers_forever(tmp_path):
     # reaches it mid-start) instead of booting failing workers until the timeout.
     assert done.returncode in (1, 4)
     assert "filingbot: configuration error: SECRET_KEY is not set" in done.stderr
+
+
+def test_pool_sizes_and_the_lease_reach_the_engine_and_the_dispatcher(tmp_path):
+    app = create_app({"ENV": {**REAL, "DATABASE_URL": "postgresql://u@127.0.0.1:1/x",
+                              "DB_POOL_SIZE": "12", "DB_MAX_OVERFLOW": "4",
+                              "OUTBOX_LEASE_SECONDS": "90"},
+                      "INSTANCE_PATH": str(tmp_path), "OUTBOX_THREAD": False})
+    assert app.extensions["filingbot.engine"].pool.size() == 12
+    assert app.config["SETTINGS"].db_max_overflow == 4
+    assert app.extensions["filingbot.dispatcher"].lease.total_seconds() == 90

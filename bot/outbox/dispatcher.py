@@ -46,8 +46,9 @@ LEASE = timedelta(seconds=60)
 class Dispatcher:
     """Claims due rows and delivers them through the WeCom client."""
 
-    def __init__(self, engine, client, clock, *, quiet_hours=None):
+    def __init__(self, engine, client, clock, *, quiet_hours=None, lease: timedelta = LEASE):
         self.engine = engine
+        self.lease = lease
         self.client = client
         self.clock = clock
         self.quiet_hours = quiet_hours  # callable(now) -> bool, for automatic messages
@@ -77,34 +78,39 @@ class Dispatcher:
                 report_dead(self.engine, self.clock.now())
 
     def claim(self, limit: int = 50) -> list[int]:
-        """Take a lease on up to `limit` due rows; only rows this call won are returned."""
+        """Take a lease on up to `limit` due rows in one statement; returns the ids it won.
+
+        PostgreSQL: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING id.
+        A row another dispatcher is claiming right now is locked, so it is skipped, not waited
+        for and not taken twice: any number of dispatchers on any number of hosts share the
+        rows. SQLite has one writer at a time (bot.sqlite_lock), so the same UPDATE runs under
+        its write lock and FOR UPDATE is left out by SQLAlchemy."""
         now = self.clock.now()
         due = or_(
             and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
         )
-        query = select(OutboxMessage.id, OutboxMessage.automatic).where(due)
-        # Looking costs no write lock: an idle dispatcher polling every second must not
-        # queue behind (or hold up) the callbacks.
+        if self.quiet_hours is not None and self.quiet_hours(now):
+            due = and_(due, OutboxMessage.automatic.is_(False))  # reminders wait for morning
+        if self.engine.dialect.name == "sqlite" and not self._any_due(due):
+            return []
+        batch = (select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+                 .with_for_update(skip_locked=True))
+        with self.engine.begin() as conn:
+            won = conn.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(batch.scalar_subquery()))
+                .values(status="sending", lease_until=now + self.lease)
+                .returning(OutboxMessage.id)
+            ).scalars().all()
+        return sorted(won)
+
+    def _any_due(self, due) -> bool:
+        """Whether a row is due, looked up without SQLite's write lock: an idle dispatcher
+        polling every second must not queue behind (or hold up) the callbacks."""
         with read_only(self.engine.connect()) as conn:
-            candidates = conn.execute(query.order_by(OutboxMessage.id).limit(limit)).all()
+            found = conn.execute(select(OutboxMessage.id).where(due).limit(1)).first()
             conn.rollback()
-        quiet = self.quiet_hours is not None and self.quiet_hours(now)
-        candidates = [row_id for row_id, automatic in candidates if not (automatic and quiet)]
-        won = []
-        if not candidates:
-            return won
-        with Session(self.engine) as session:
-            for row_id in candidates:
-                # Compare-and-set: the row is ours only if nobody claimed it meanwhile.
-                result = session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id == row_id, due)
-                    .values(status="sending", lease_until=now + LEASE)
-                )
-                if result.rowcount == 1:
-                    won.append(row_id)
-            session.commit()
-        return won
+        return found is not None
 
     def deliver(self, row_id: int) -> str:
         """Send one claimed row; record the outcome. Returns 'sent', 'failed' or 'dead'."""

@@ -10,6 +10,7 @@ import json
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, update
@@ -95,6 +96,13 @@ class Emulator:
         """The fault for this call, if any."""
         with self._lock:
             return self.faults.pop(0) if self.faults else None
+
+    @contextmanager
+    def stalled(self):
+        """WeCom hangs: every API call waits, before it does anything, until the block ends
+        (a caller killed meanwhile leaves its request to be carried out, as a real server does)."""
+        with self._lock:  # every call takes it first, in take_fault
+            yield
 
     def record_call(self, endpoint: str, errcode: int) -> None:
         with self.engine.begin() as conn:
