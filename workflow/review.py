@@ -37,11 +37,10 @@ def counting_annuals(year: int):
 
 
 def states_query(year: int):
-    """SQL rows (account_id, done, first_at): each account with a counting 年检 for `year`;
-    done is 1 when one passed, first_at the earliest submission among them."""
+    """SQL rows (account_id, done): each account with a counting 年检 for `year`; done is 1
+    when one passed."""
     return (select(Filing.account_id,
-                   func.max(case((Filing.status.in_(PASSED), 1), else_=0)).label("done"),
-                   func.min(Filing.created_at).label("first_at"))
+                   func.max(case((Filing.status.in_(PASSED), 1), else_=0)).label("done"))
             .where(counting_annuals(year)).group_by(Filing.account_id))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func, select
 from models.base import UTCDateTime
 from models import Account, AccountStatus, Decision, Department, Filing, FilingStatus, ZeroReport
 from workflow.kinds import kind_of
-from workflow.review import department_counts, states_query
+from workflow.review import PASSED, UNDER_WAY, department_counts, states_query
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 NOT_ROOT = func.coalesce(Department.parent_id, -1) != 0  # the school itself is no department
@@ -115,12 +115,18 @@ def assessment(session, year: int, review_due: date) -> list[AssessmentRow]:
             row(department_id).filings += 1
         if "decision" in fields:
             row(department_id).ordered_closures += 1
-    # Each active account's earliest counting 年检 for the year: on time, late or missing.
+    # Each active account with a 年检 that counts (workflow.review) is on time or late by the
+    # earliest submission among its 年检 for the year on their way, passed or sent back.
     states = states_query(year).subquery()
-    timing = case((states.c.first_at.is_(None), "missing"),
-                  (states.c.first_at < due_end, "on_time"), else_="late").label("timing")
+    first = (select(Filing.account_id, func.min(Filing.created_at).label("at"))
+             .where(Filing.kind == "annual", Filing.year == year,
+                    Filing.status.in_((*UNDER_WAY, *PASSED, FilingStatus.RETURNED)))
+             .group_by(Filing.account_id)).subquery()
+    timing = case((states.c.account_id.is_(None), "missing"),
+                  (first.c.at < due_end, "on_time"), else_="late").label("timing")
     timed = (select(Account.department_id, timing)
              .outerjoin(states, states.c.account_id == Account.id)
+             .outerjoin(first, first.c.account_id == Account.id)
              .where(Account.status == AccountStatus.ACTIVE)).subquery()
     for department_id, label, count in session.execute(
             select(timed.c.department_id, timed.c.timing, func.count())
