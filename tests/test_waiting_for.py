@@ -13,8 +13,8 @@ from models import Filing, FilingStatus, User
 from tests.factories import make_account, make_filing
 from tests.wecom import sync_and_grant
 from workflow.kinds import KINDS
-from workflow.queries import waiting_for, waiting_page
 from workflow.routing import approvers
+from workflow.waiting import waiting_for, waiting_page
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, false, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import String, cast, func, or_, select
 
 from models import (
     Account,
@@ -23,7 +22,6 @@ from models import (
 from workflow.access import Viewer, account_clause, can_see_account, can_see_filing, filing_clause
 from workflow.changes import field_text
 from workflow.kinds import KINDS, Choice, Kind, Stage, kind_of, stage_named
-from workflow.roles import role_names
 from workflow.routing import approvers
 
 PAGE_SIZE = 20
@@ -208,81 +206,6 @@ def filings_query(v: Viewer, filters: FilingFilters):
     if filters.account_id is not None:
         query = query.where(Filing.account_id == filters.account_id)
     return query
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """SQL conditions for what waits for a member: `exact` holds only filings they decide;
-    `keepers` may hold more (account_keepers stages are decided per account: see
-    workflow.routing.account_keepers), each of which approvers() confirms."""
-
-    exact: object
-    keepers: object
-
-
-def waiting_conditions(session, userid: str) -> Waiting:
-    """The filings waiting at a stage `userid` decides, as SQL (see Waiting)."""
-    roles, headed = role_names(session, userid)
-    exact, keepers = [], []
-    for kind in KINDS.values():
-        for stage in kind.stages:
-            at = [Filing.kind == kind.name, Filing.status == stage.status]
-            if not stage.submitter_decides:
-                at.append(Filing.submitter != userid)
-            if stage.deciders == "dept_heads":
-                if headed:
-                    exact.append(and_(*at, Filing.department_id.in_(headed)))
-            elif stage.deciders == "account_keepers":
-                keepers.append(and_(*at, keeper_candidate(userid, roles, headed)))
-            elif stage.deciders in roles:
-                exact.append(and_(*at))
-    return Waiting(or_(false(), *exact), or_(false(), *keepers))
-
-
-def keeper_candidate(userid: str, roles, headed):
-    """SQL: `userid` may keep the filing's account — tech for an account it built, one of its
-    administrators, or a head of its department (narrowed further by approvers())."""
-    administers = select(Account.id).where(
-        Account.id == Filing.account_id,
-        cast(Account.admin_userids, String).like(f'%"{userid}"%')).correlate(Filing).exists()
-    clauses = [administers]
-    if "tech" in roles:
-        applied = aliased(Filing)
-        clauses.append(select(applied.id).where(applied.kind == "apply",
-                                                applied.account_id == Filing.account_id)
-                       .correlate(Filing).exists())
-    if headed:
-        clauses.append(Filing.department_id.in_(headed))
-    return or_(*clauses)
-
-
-def waiting_clause(session, userid: str):
-    """SQL condition: exactly the filings waiting for `userid`'s decision."""
-    conditions = waiting_conditions(session, userid)
-    kept = [f.id for f in session.scalars(select(Filing).where(conditions.keepers))
-            if userid in approvers(session, f, kind_of(f).stage_at(f.status))]
-    return or_(conditions.exact, Filing.id.in_(kept)) if kept else conditions.exact
-
-
-def waiting_for(session, userid: str, *, among=None,
-                limit: int | None = None) -> list[tuple[Filing, Stage]]:
-    """Filings waiting for `userid`'s decision, oldest first, with the stage they wait at:
-    all of them, or those of `among` (ids), at most `limit`."""
-    query = select(Filing).where(waiting_clause(session, userid)).order_by(Filing.id)
-    if among is not None:
-        query = query.where(Filing.id.in_(list(among)))
-    if limit is not None:
-        query = query.limit(limit)
-    return [(f, kind_of(f).stage_at(f.status)) for f in session.scalars(query)]
-
-
-def waiting_page(session, userid: str, size: int) -> tuple[list[tuple[Filing, Stage]], int]:
-    """The oldest `size` filings waiting for `userid`'s decision (with their stage), and how
-    many wait in all."""
-    clause = waiting_clause(session, userid)
-    total = session.scalar(select(func.count(Filing.id)).where(clause))
-    items = session.scalars(select(Filing).where(clause).order_by(Filing.id).limit(size))
-    return [(f, kind_of(f).stage_at(f.status)) for f in items], total
 
 
 # --- the registry ---------------------------------------------------------------------------

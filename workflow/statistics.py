@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 
-from models.base import UTCDateTime
 from models import Account, AccountStatus, Decision, Department, Filing, FilingStatus, ZeroReport
+from models.base import UTCDateTime
 from workflow.kinds import kind_of
 from workflow.review import PASSED, UNDER_WAY, department_counts, states_query
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from models import Card, Filing
 from workflow.kinds import Stage
-from workflow.queries import waiting_page
+from workflow.waiting import waiting_page
 
 FRESH_CARDS = 5  # fresh cards sent by one 待办 at most
 TODO_PAGE = 20  # filings listed by one 待办 at most (the oldest)

@@ -17,7 +17,8 @@ from models import FilingStatus
 from workflow import statistics
 from workflow.access import may_open
 from workflow.kinds import FORMS
-from workflow.queries import FilingFilters, names_of, visible_filings, waiting_for
+from workflow.queries import FilingFilters, names_of, visible_filings
+from workflow.waiting import waiting_for
 
 bp = Blueprint("office", __name__)
 
