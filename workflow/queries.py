@@ -221,18 +221,6 @@ def filings_query(v: Viewer, filters: FilingFilters):
     return query
 
 
-def waiting_for(session, userid: str) -> list[tuple[Filing, Stage]]:
-    """Filings waiting for `userid`'s decision, oldest first, with the stage they wait at."""
-    waiting = session.scalars(select(Filing).where(
-        Filing.status.in_(FilingStatus.waiting_ones())).order_by(Filing.id)).all()
-    found = []
-    for filing in waiting:
-        stage = kind_of(filing).stage_at(filing.status)
-        if stage is not None and userid in approvers(session, filing, stage):
-            found.append((filing, stage))
-    return found
-
-
 # --- the registry ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RegistryFilters:

@@ -1,11 +1,13 @@
 """The annual review (art. 7) as the registry sees it: which accounts are reviewed for a year,
-and the campaign's progress per department (the office's digest, the review page)."""
+and the campaign's progress per department (the office's digest, the review page).
+
+Everything is counted in SQL on the filing's `year` column (models.filing.filing_columns): no
+query reads every account or every 年检 into Python to sort them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from models import Account, AccountStatus, Decision, Department, Filing, FilingStatus, ZeroReport
 
@@ -19,27 +21,34 @@ PASSED = (S.APPROVED, S.DONE)
 RECTIFYING = frozenset({("office", "fix")})
 
 
+def counting_annuals(year: int):
+    """SQL condition: the 年检 for `year` that stop the campaign for their account — approved,
+    on their way, or sent back for 限期整改 (their latest decision is in RECTIFYING)."""
+    last = aliased(Decision)
+    latest = select(func.max(last.id)).where(last.filing_id == Filing.id) \
+        .correlate(Filing).scalar_subquery()
+    rectifying = select(Decision.id).where(
+        Decision.id == latest,
+        or_(*(and_(Decision.stage == stage, Decision.outcome == outcome)
+              for stage, outcome in sorted(RECTIFYING)))).correlate(Filing).exists()
+    return and_(Filing.kind == "annual", Filing.year == year,
+                or_(Filing.status.in_((*UNDER_WAY, *PASSED)),
+                    and_(Filing.status == S.RETURNED, rectifying)))
+
+
+def states_query(year: int):
+    """SQL rows (account_id, done): each account with a counting 年检 for `year`; done is 1
+    when one passed."""
+    return (select(Filing.account_id,
+                   func.max(case((Filing.status.in_(PASSED), 1), else_=0)).label("done"))
+            .where(counting_annuals(year)).group_by(Filing.account_id))
+
+
 def annual_states(session, year: int) -> dict[int, str]:
     """The accounts with a 年检 for `year` that stops the campaign: "done" (合格) or "pending"
     (waiting for a decision, or rectifying by the deadline the office gave)."""
-    rows = [r for r in session.execute(select(Filing.id, Filing.account_id, Filing.fields,
-                                              Filing.status).where(
-        Filing.kind == "annual", Filing.status.in_((*UNDER_WAY, *PASSED, S.RETURNED)))).all()
-        if r.fields.get("year") == year]
-    returned = [r.id for r in rows if r.status == S.RETURNED]
-    last = {}  # filing id → (stage, outcome) of its latest decision
-    if returned:
-        for filing_id, stage, outcome in session.execute(
-                select(Decision.filing_id, Decision.stage, Decision.outcome)
-                .where(Decision.filing_id.in_(returned)).order_by(Decision.id)).all():
-            last[filing_id] = (stage, outcome)
-    states = {}
-    for r in rows:
-        if r.status in PASSED:
-            states[r.account_id] = "done"
-        elif r.status in UNDER_WAY or last.get(r.id) in RECTIFYING:
-            states.setdefault(r.account_id, "pending")
-    return states
+    return {row.account_id: "done" if row.done else "pending"
+            for row in session.execute(states_query(year))}
 
 
 def reviewed_accounts(session, year: int) -> set[int]:
@@ -49,26 +58,52 @@ def reviewed_accounts(session, year: int) -> set[int]:
     return reviewed
 
 
+def account_state(year: int):
+    """(the states subquery, SQL expression "done" | "pending" | "missing") for an Account
+    outer-joined to the subquery on its id."""
+    states = states_query(year).subquery()
+    state = case((or_(states.c.done == 1, func.coalesce(Account.last_review_year, 0) >= year),
+                  "done"),
+                 (states.c.account_id.is_not(None), "pending"), else_="missing")
+    return states, state
+
+
+def department_counts(session, year: int) -> dict[int | None, dict[str, int]]:
+    """Active accounts per department: {"done", "pending", "missing"} counts for `year`."""
+    states, state = account_state(year)
+    # grouped outside: PostgreSQL would not match a CASE with parameters in GROUP BY
+    labelled = (select(Account.department_id, state.label("state"))
+                .outerjoin(states, states.c.account_id == Account.id)
+                .where(Account.status == AccountStatus.ACTIVE)).subquery()
+    rows: dict = {}
+    for department_id, label, count in session.execute(
+            select(labelled.c.department_id, labelled.c.state, func.count())
+            .group_by(labelled.c.department_id, labelled.c.state)):
+        rows.setdefault(department_id, {"done": 0, "pending": 0, "missing": 0})[label] = count
+    return rows
+
+
+def missing_accounts(session, year: int):
+    """SQL for the active accounts with nothing for `year`, by id: (id, name, filing_no,
+    department_id, last_review_year)."""
+    states, state = account_state(year)
+    return (select(Account.id, Account.name, Account.filing_no, Account.department_id,
+                   Account.last_review_year)
+            .outerjoin(states, states.c.account_id == Account.id)
+            .where(Account.status == AccountStatus.ACTIVE, state == "missing")
+            .order_by(Account.id))
+
+
 def review_progress(session, year: int) -> dict:
     """Completion per department: done / pending / missing, and the accounts still missing."""
-    departments = dict(session.execute(select(Department.id, Department.name)).all())
-    states = annual_states(session, year)
-    rows = defaultdict(lambda: {"done": 0, "pending": 0, "missing": 0})
-    missing = []
-    for account in session.execute(select(Account.id, Account.name, Account.filing_no,
-                                          Account.department_id, Account.last_review_year)
-                                   .where(Account.status == AccountStatus.ACTIVE)).all():
-        state = states.get(account.id)
-        if state == "done" or (account.last_review_year or 0) >= year:
-            rows[account.department_id]["done"] += 1
-        elif state == "pending":
-            rows[account.department_id]["pending"] += 1
-        else:
-            rows[account.department_id]["missing"] += 1
-            missing.append(account)
+    counts = department_counts(session, year)
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
-    table = sorted(((departments.get(d, str(d)), r) for d, r in rows.items()),
+    wanted = {d for d in (*counts, *zero) if d is not None}
+    departments = dict(session.execute(select(Department.id, Department.name)
+                                       .where(Department.id.in_(wanted))).all()) if wanted else {}
+    table = sorted(((departments.get(d, str(d)), r) for d, r in counts.items()),
                    key=lambda item: (-item[1]["missing"], item[0]))
+    missing = session.execute(missing_accounts(session, year)).all()
     return {"table": table, "missing": missing,
             "zero": sorted(departments.get(d, str(d)) for d in zero),
             "totals": {k: sum(r[k] for _, r in table) for k in ("done", "pending", "missing")}}

@@ -13,11 +13,12 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from models import Account, AccountStatus, Decision, Department, Filing, FilingStatus, ZeroReport
+from models.base import UTCDateTime
 from workflow.kinds import kind_of
-from workflow.review import PASSED, UNDER_WAY, annual_states
+from workflow.review import PASSED, UNDER_WAY, department_counts, states_query
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 NOT_ROOT = func.coalesce(Department.parent_id, -1) != 0  # the school itself is no department
@@ -49,22 +50,13 @@ class ReviewRow:
 def review_overview(session, year: int) -> list[ReviewRow]:
     """Every department (but the school root) with its review figures for `year`, the ones
     with most missing first."""
-    states = annual_states(session, year)  # account → "done" | "pending"
     rows = {d.id: ReviewRow(d.id, d.name) for d in session.scalars(
         select(Department).where(NOT_ROOT).order_by(Department.id))}
-    for account in session.execute(select(Account.id, Account.department_id,
-                                          Account.last_review_year)
-                                   .where(Account.status == AccountStatus.ACTIVE)):
-        row = rows.setdefault(account.department_id,
-                              ReviewRow(account.department_id, str(account.department_id)))
-        row.accounts += 1
-        state = states.get(account.id)
-        if state == "done" or (account.last_review_year or 0) >= year:
-            row.reviewed += 1
-        elif state == "pending":
-            row.pending += 1
-        else:
-            row.missing += 1
+    for department_id, counts in department_counts(session, year).items():
+        row = rows.setdefault(department_id, ReviewRow(department_id, str(department_id)))
+        row.reviewed, row.pending, row.missing = (counts["done"], counts["pending"],
+                                                  counts["missing"])
+        row.accounts = row.reviewed + row.pending + row.missing
     for department_id in session.scalars(select(ZeroReport.department_id)
                                          .where(ZeroReport.year == year)):
         if department_id in rows:
@@ -106,48 +98,60 @@ def assessment(session, year: int, review_due: date) -> list[AssessmentRow]:
         return rows.setdefault(department_id, AssessmentRow(department_id or 0,
                                                             str(department_id or "—")))
 
-    active = session.execute(select(Account.id, Account.department_id)
-                             .where(Account.status == AccountStatus.ACTIVE)).all()
-    counted = annual_states(session, year)  # the 年检 that count (workflow.review)
-    reviewed: dict[int, datetime] = {}  # account → its earliest such 年检's submission
-    filings = session.scalars(select(Filing)).all()
-    for f in filings:
-        if start <= f.created_at < end:
-            if f.status != FilingStatus.ORDERED and "decision" not in f.fields:
-                row(f.department_id).filings += 1
-            if f.kind == "report":
-                row(f.department_id).impersonation_reports += 1
-            if f.kind == "close" and "decision" in f.fields:
-                row(f.department_id).ordered_closures += 1
-        if f.kind == "annual" and f.fields.get("year") == year and f.account_id in counted \
-                and f.status in (*UNDER_WAY, *PASSED, FilingStatus.RETURNED):
-            first = reviewed.get(f.account_id)
-            reviewed[f.account_id] = f.created_at if first is None else min(first, f.created_at)
-    for account_id, department_id in active:
+    during = and_(Filing.created_at >= start, Filing.created_at < end)
+    # Filings of the year by department, kind and status; an ordered 注销 (its fields carry
+    # the decision that ordered it) is the office's act, not a filing the department made.
+    for department_id, kind, status, count in session.execute(
+            select(Filing.department_id, Filing.kind, Filing.status, func.count())
+            .where(during, Filing.kind != "close")
+            .group_by(Filing.department_id, Filing.kind, Filing.status)):
         r = row(department_id)
-        r.accounts += 1
-        when = reviewed.get(account_id)
-        if when is None:
-            r.reviews_missing += 1
-        elif when < due_end:
-            r.reviews_on_time += 1
-        else:
-            r.reviews_late += 1
-    by_id = {f.id: f for f in filings}
-    previous: dict[int, datetime] = {}
-    for d in session.scalars(select(Decision).order_by(Decision.decided_at, Decision.id)):
-        f = by_id.get(d.filing_id)
-        if f is None:
-            continue
-        since = previous.get(f.id, f.created_at)
-        previous[f.id] = d.decided_at
-        if not start <= d.decided_at < end:
-            continue
-        r = row(f.department_id)
-        r.decide_hours.append(max(0.0, (d.decided_at - since).total_seconds() / 3600))
-        if f.kind == "annual" and d.outcome == "fix":
+        r.filings += count if status != FilingStatus.ORDERED else 0
+        r.impersonation_reports += count if kind == "report" else 0
+    for department_id, status, fields in session.execute(
+            select(Filing.department_id, Filing.status, Filing.fields)
+            .where(during, Filing.kind == "close")):
+        if status != FilingStatus.ORDERED and "decision" not in fields:
+            row(department_id).filings += 1
+        if "decision" in fields:
+            row(department_id).ordered_closures += 1
+    # Each active account with a 年检 that counts (workflow.review) is on time or late by the
+    # earliest submission among its 年检 for the year on their way, passed or sent back.
+    states = states_query(year).subquery()
+    first = (select(Filing.account_id, func.min(Filing.created_at).label("at"))
+             .where(Filing.kind == "annual", Filing.year == year,
+                    Filing.status.in_((*UNDER_WAY, *PASSED, FilingStatus.RETURNED)))
+             .group_by(Filing.account_id)).subquery()
+    timing = case((states.c.account_id.is_(None), "missing"),
+                  (first.c.at < due_end, "on_time"), else_="late").label("timing")
+    timed = (select(Account.department_id, timing)
+             .outerjoin(states, states.c.account_id == Account.id)
+             .outerjoin(first, first.c.account_id == Account.id)
+             .where(Account.status == AccountStatus.ACTIVE)).subquery()
+    for department_id, label, count in session.execute(
+            select(timed.c.department_id, timed.c.timing, func.count())
+            .group_by(timed.c.department_id, timed.c.timing)):
+        r = row(department_id)
+        r.accounts += count
+        setattr(r, f"reviews_{label}", getattr(r, f"reviews_{label}") + count)
+    # Decisions of the year, each timed from the one before it on the same filing (or from
+    # the filing's submission): the window runs in SQL over the filings decided this year.
+    decided = select(Decision.filing_id).where(Decision.decided_at >= start,
+                                               Decision.decided_at < end)
+    since = func.lag(Decision.decided_at, type_=UTCDateTime()).over(partition_by=Decision.filing_id,
+                                              order_by=(Decision.decided_at, Decision.id))
+    timed_decisions = (select(Decision.decided_at, Decision.outcome, since.label("since"),
+                              Filing.created_at, Filing.kind, Filing.department_id)
+                       .join(Filing, Filing.id == Decision.filing_id)
+                       .where(Decision.filing_id.in_(decided))).subquery()
+    for d in session.execute(select(timed_decisions).where(
+            timed_decisions.c.decided_at >= start, timed_decisions.c.decided_at < end)):
+        r = row(d.department_id)
+        began = d.since or d.created_at
+        r.decide_hours.append(max(0.0, (d.decided_at - began).total_seconds() / 3600))
+        if d.kind == "annual" and d.outcome == "fix":
             r.rectify += 1
-        elif f.kind == "annual" and d.outcome == "fail":
+        elif d.kind == "annual" and d.outcome == "fail":
             r.failed += 1
     return sorted(rows.values(), key=lambda r: r.department_id)
 

@@ -59,14 +59,25 @@ def matter(kind: Kind, fields: dict) -> tuple | None:
                  for name in kind.identity)
 
 
+MATTER_COLUMNS = {"year": Filing.year, "platform": Filing.platform,
+                  "external_id": Filing.external_id}  # answers copied to columns
+
+
 def returned_filing(session, kind: Kind, department_id, fields: dict) -> Filing | None:
     """A filing of the department sent back (退回, 限期整改) for the same matter."""
     wanted = matter(kind, fields)
     if wanted is None:
         return None
-    for filing in session.scalars(select(Filing).where(
-            Filing.kind == kind.name, Filing.department_id == department_id,
-            Filing.status == FilingStatus.RETURNED).order_by(Filing.id.desc())):
+    query = select(Filing).where(Filing.kind == kind.name, Filing.department_id == department_id,
+                                 Filing.status == FilingStatus.RETURNED)
+    # Narrowed in SQL by the identity fields that are columns; the rest compared here, among
+    # the department's returned filings of the same account at most.
+    for name, value in zip(kind.identity, wanted, strict=True):
+        if name == "account":
+            query = query.where(Filing.account_id == value)
+        elif name in MATTER_COLUMNS:
+            query = query.where(MATTER_COLUMNS[name] == value)
+    for filing in session.scalars(query.order_by(Filing.id.desc())):
         if matter(kind, filing.fields) == wanted:
             return filing
     return None

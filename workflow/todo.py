@@ -1,6 +1,9 @@
 """待办: what waits for a member's decision, and a card they can still tap for each — a fresh
 one only where the last card of that stage they got can no longer be tapped (its response code
-expired, or it never reached them), so asking again does not multiply live cards."""
+expired, or it never reached them), so asking again does not multiply live cards.
+
+The oldest TODO_PAGE are listed, found in SQL (workflow.queries.waiting_page) with their cards
+read in one query, however many wait."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from sqlalchemy import select
 
 from models import Card, Filing
 from workflow.kinds import Stage
-from workflow.queries import waiting_for
+from workflow.waiting import waiting_page
 
 FRESH_CARDS = 5  # fresh cards sent by one 待办 at most
+TODO_PAGE = 20  # filings listed by one 待办 at most (the oldest)
 
 
 @dataclass(frozen=True)
@@ -24,25 +28,38 @@ class Waiting:
     fresh_card: bool
 
 
-def todo(uow, userid: str, *, limit: int = FRESH_CARDS) -> list[Waiting]:
+@dataclass(frozen=True)
+class Todo:
+    """The oldest filings waiting for the member, and how many wait in all."""
+
+    items: list[Waiting]
+    total: int
+
+
+def todo(uow, userid: str, *, limit: int = FRESH_CARDS, size: int = TODO_PAGE) -> Todo:
     """The filings waiting for `userid`, oldest first; a fresh card for at most `limit` of
     those whose last card to them is no longer live (workflow.uow.UnitOfWork.card_is_live)."""
+    page, total = waiting_page(uow.session, userid, size)
+    cards = last_cards(uow.session, [f.id for f, _ in page], userid)
     found, sent = [], 0
-    for filing, stage in waiting_for(uow.session, userid):
-        fresh = sent < limit and not uow.card_is_live(last_card(uow.session, filing, stage,
-                                                                userid))
+    for filing, stage in page:
+        fresh = sent < limit and not uow.card_is_live(cards.get((filing.id, stage.name)))
         if fresh:
             uow.send_card(filing, stage, [userid])
             sent += 1
         found.append(Waiting(filing, stage, fresh))
-    return found
+    return Todo(found, total)
 
 
-def last_card(session, filing: Filing, stage: Stage, userid: str) -> Card | None:
-    """The newest undecided card of the filing's stage that was sent to `userid`."""
+def last_cards(session, filing_ids: list[int], userid: str) -> dict[tuple[int, str], Card]:
+    """(filing id, stage) → the newest undecided card of that stage sent to `userid`."""
+    found: dict[tuple[int, str], Card] = {}
+    if not filing_ids:
+        return found
     for card in session.scalars(select(Card).where(
-            Card.filing_id == filing.id, Card.stage == stage.name, Card.closed_text.is_(None))
+            Card.filing_id.in_(filing_ids), Card.closed_text.is_(None))
             .order_by(Card.id.desc())):
         if userid in (card.recipients or []):
-            return card
-    return None
+            found.setdefault((card.filing_id, card.stage), card)
+    return found
+

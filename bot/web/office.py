@@ -17,7 +17,8 @@ from models import FilingStatus
 from workflow import statistics
 from workflow.access import may_open
 from workflow.kinds import FORMS
-from workflow.queries import FilingFilters, names_of, visible_filings, waiting_for
+from workflow.queries import FilingFilters, names_of, visible_filings
+from workflow.waiting import waiting_for
 
 bp = Blueprint("office", __name__)
 
@@ -45,7 +46,8 @@ def queue():
     session = read_session()
     waiting = visible_filings(session, current_user.viewer,
                               FilingFilters(statuses=FilingStatus.waiting_ones()), size=QUEUE_MAX)
-    mine = {f.id for f, _ in waiting_for(session, current_user.userid)}
+    mine = {f.id for f, _ in waiting_for(session, current_user.userid,
+                                         among=[f.id for f in waiting.items])}
     groups = statistics.waiting_by_stage(session, waiting.items, mine)
     names = names_of(session, [f.submitter for f in waiting.items])
     return render_template("web/queue.html", groups=groups, mine=mine, names=names, forms=FORMS,

@@ -154,8 +154,8 @@ def on_withdraw(ctx) -> None:
 
 def on_todo(ctx) -> None:
     """待办: what waits for this user's decision; a fresh card only where theirs has lapsed."""
-    waiting = todo(ctx.uow, ctx.userid)
-    ctx.reply("approval/todo", waiting=waiting,
-              forms={w.filing.kind: kind_of(w.filing).form for w in waiting},
-              names=names_of(ctx.session, [w.filing.submitter for w in waiting]))
+    found = todo(ctx.uow, ctx.userid)
+    ctx.reply("approval/todo", waiting=found.items, total=found.total,
+              forms={w.filing.kind: kind_of(w.filing).form for w in found.items},
+              names=names_of(ctx.session, [w.filing.submitter for w in found.items]))
 

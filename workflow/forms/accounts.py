@@ -107,13 +107,13 @@ def check_not_registered(session, platform: str, external_id: str,
                         number=account.filing_no or "尚无备案编号")
     if not pending:
         return
-    for filing in session.scalars(select(Filing).where(
-            Filing.kind == "register", Filing.status.in_(OPEN_STATUSES),
-            Filing.id != (excluding or 0))):
-        if (filing.fields.get("platform") == platform
-                and filing.fields.get("external_id") == external_id):
-            raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),
-                            number=f"#{filing.id}")
+    filing = session.scalar(select(Filing).where(
+        Filing.kind == "register", Filing.platform == platform,
+        Filing.external_id == external_id, Filing.status.in_(OPEN_STATUSES),
+        Filing.id != (excluding or 0)).order_by(Filing.id).limit(1))
+    if filing is not None:
+        raise v.Invalid("duplicate_pending", name=filing.fields.get("name", ""),
+                        number=f"#{filing.id}")
 
 
 def check_id_free(fc: FormContext, platform: str, external_id: str) -> None:
@@ -131,9 +131,10 @@ def check_no_annual(fc: FormContext, year: int) -> None:
     chosen = fc.answers.get("account")
     if not chosen:
         return
-    for filing in fc.session.scalars(select(Filing).where(
-            Filing.kind == "annual", Filing.account_id == chosen["id"],
-            Filing.status.in_(OPEN_STATUSES + (FilingStatus.APPROVED, FilingStatus.DONE)))):
-        # returned, rejected or withdrawn ones may be filed again
-        if filing.fields.get("year") == year:
-            raise v.Invalid("duplicate_annual", year=year, number=f"#{filing.id}")
+    # returned, rejected or withdrawn ones may be filed again
+    filing_id = fc.session.scalar(select(Filing.id).where(
+        Filing.kind == "annual", Filing.year == year, Filing.account_id == chosen["id"],
+        Filing.status.in_(OPEN_STATUSES + (FilingStatus.APPROVED, FilingStatus.DONE)))
+        .order_by(Filing.id).limit(1))
+    if filing_id is not None:
+        raise v.Invalid("duplicate_annual", year=year, number=f"#{filing_id}")
