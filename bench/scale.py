@@ -328,8 +328,9 @@ def table(results: dict, args, size: Size) -> list[dict]:
                              f"{args.workers} workers)",
                      "value": figures["p95_ms"], "unit": "ms", "goal": GOALS["callbacks"][0],
                      "rss_mb": figures["rss_mb"],
-                     "note": "; ".join(issues) or f"p50 {figures['p50_ms']} ms, "
-                                                  f"{figures['rps']} req/s"})
+                     "note": "; ".join([*issues, f"p50 {figures['p50_ms']} ms",
+                                        f"{figures['rps']} req/s",
+                                        f"alone (one client) p50 {figures['alone_p50_ms']} ms"])})
     for row in rows:
         value = row["value"]
         row["ratio"] = (None if value is None else

@@ -96,8 +96,9 @@ def python_load(url: str, factory: Callbacks, seconds: float, clients: int) -> d
             "p99_ms": percentile(latencies, 99), "errors": errors}
 
 
-def check_replies(url: str, factory: Callbacks) -> list[str]:
-    """Post a few callbacks one by one; the problems found in their decrypted replies."""
+def check_replies(url: str, factory: Callbacks) -> tuple[list[str], float | None]:
+    """Post a few callbacks one by one; the problems found in their decrypted replies, and
+    their median latency (ms) with no other load."""
     import requests
 
     problems = []
@@ -117,7 +118,8 @@ def check_replies(url: str, factory: Callbacks) -> list[str]:
         problem = factory.check_reply(body, user, expect_echo=False)
         if problem:
             problems.append(problem)
-    return problems
+    alone = percentile(sorted(result.latencies_ms), 50)
+    return problems, None if alone is None else round(alone, 1)
 
 
 def measure(database_url: str, users: list[str], *, commands=("查询", "待办"), seconds: float,
@@ -128,7 +130,7 @@ def measure(database_url: str, users: list[str], *, commands=("查询", "待办"
     with gunicorn("bot:create_app()", workers, env, log_dir / "gunicorn.log") as (url, pids):
         for content in commands:
             factory = Callbacks(users, content)
-            problems = check_replies(url, factory)
+            problems, alone = check_replies(url, factory)
             if loader == "wrk":
                 run_wrk(url, factory, CALLBACK_PATH, warmup, clients, headroom_rps=HEADROOM_RPS,
                         timeout=TIMEOUT)
@@ -140,7 +142,10 @@ def measure(database_url: str, users: list[str], *, commands=("查询", "待办"
             else:
                 python_load(url, factory, warmup, clients)
                 run = python_load(url, factory, seconds, clients)
-            figures[content] = {
+            if not run["requests"]:  # nothing answered: wrk's empty histogram reads 0
+                run.update(p50_ms=None, p95_ms=None, p99_ms=None)
+                problems.append(f"no answer within the {seconds:g} s measured")
+            figures[content] = {"alone_p50_ms": alone,
                 "requests": run["requests"], "rps": round(run["requests"] / run["seconds"], 1),
                 "p50_ms": run["p50_ms"], "p95_ms": run["p95_ms"], "p99_ms": run["p99_ms"],
                 "errors": run["errors"], "problems": problems}
