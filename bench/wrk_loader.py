@@ -44,6 +44,9 @@ function request()
   if idx > #reqs then idx = 1 end
   return reqs[idx]
 end
+function done(summary, latency, requests)
+  io.write(string.format("p95_us %d\n", latency:percentile(95)))
+end
 """
 
 
@@ -64,6 +67,7 @@ def parse(output: str) -> dict:
         match = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
         return round(float(match.group(1)) * UNITS[match.group(2)], 2) if match else None
 
+    p95 = re.search(r"^p95_us (\d+)$", output, re.M)  # printed by SCRIPT's done()
     total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
@@ -71,7 +75,8 @@ def parse(output: str) -> dict:
     seconds = float(total.group(2)) * (60 if total.group(3) == "m" else 1)
     return {
         "requests": int(total.group(1)), "seconds": seconds,
-        "p50_ms": latency("50"), "p99_ms": latency("99"),
+        "p50_ms": latency("50"), "p95_ms": round(int(p95.group(1)) / 1000, 2) if p95 else None,
+        "p99_ms": latency("99"),
         "errors": {"HTTP non-2xx": int(non_2xx.group(1)) if non_2xx else 0,
                    # read errors are counted when gunicorn closes a keep-alive socket
                    "socket connect/timeout": sum(int(sockets.group(i)) for i in (1, 4))
@@ -79,19 +84,23 @@ def parse(output: str) -> dict:
     }
 
 
-def run_wrk(base_url: str, factory, callback_path: str, seconds: float, connections: int) -> dict:
-    """Load `base_url` for `seconds` with wrk; return parse() figures plus cpu and recycled."""
+def run_wrk(base_url: str, factory, callback_path: str, seconds: float, connections: int,
+            headroom_rps: int = HEADROOM_RPS, timeout: int = 2) -> dict:
+    """Load `base_url` for `seconds` with wrk; return parse() figures plus cpu and recycled.
+    `headroom_rps`: callbacks prepared per second (fewer for a slower endpoint); a request
+    slower than `timeout` seconds counts as an error (wrk's own default is 2)."""
     seconds = max(1, round(seconds))  # wrk takes whole seconds only
     with tempfile.TemporaryDirectory(prefix="filingbot-wrk-") as tmp:
         lines = Path(tmp) / "requests.txt"
-        prepared = int(seconds * HEADROOM_RPS) + 1000
+        prepared = int(seconds * headroom_rps) + 1000
         write_requests(lines, factory, callback_path, prepared)
         script = Path(tmp) / "callbacks.lua"
         script.write_text(SCRIPT)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             ["wrk", f"-t{WRK_THREADS}", f"-c{max(connections, WRK_THREADS)}", f"-d{seconds:g}s",
-             "--latency", "-s", str(script), base_url, "--", str(lines), str(WRK_THREADS)],
+             f"--timeout={timeout}s", "--latency", "-s", str(script), base_url, "--", str(lines),
+             str(WRK_THREADS)],
             capture_output=True, text=True, check=True, timeout=seconds + 60)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures = parse(done.stdout)
