@@ -4,7 +4,6 @@ who may open what (role × page × own/other department: allowed / 403 / 404).""
 from __future__ import annotations
 
 import re
-
 from datetime import datetime, timedelta
 
 import pytest
