@@ -7,10 +7,11 @@ whatever the size of the registry: nothing reads every account or every departme
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import String, cast, exists, func, select
 
 from models import Account, AccountStatus, Department, Filing, Membership, User, ZeroReport
 
@@ -72,12 +73,12 @@ def with_contacts(session, year: int) -> list[Owing]:
         else:
             members[department_id].add(userid)
     ran: dict[int, set[str]] = defaultdict(set)
-    # admin_userids is a JSON list: read it for the owing departments' accounts only (none is
-    # active, so these are few), not unnested in SQL (which SQLite and PostgreSQL spell apart)
+    # admin_userids is a JSON list, unnested in SQL differently by SQLite and PostgreSQL: read
+    # each department's distinct lists as text (json has no equality on PostgreSQL), parse here
     for department_id, admins in session.execute(
-            select(Account.department_id, Account.admin_userids)
-            .where(Account.department_id.in_(ids))):
-        ran[department_id].update(admins or [])
+            select(Account.department_id, cast(Account.admin_userids, String))
+            .where(Account.department_id.in_(ids)).distinct()):
+        ran[department_id].update((json.loads(admins) if admins else None) or [])
     for department_id, submitter in session.execute(
             select(Filing.department_id, Filing.submitter)
             .where(Filing.department_id.in_(ids)).distinct()):
