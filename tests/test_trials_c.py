@@ -12,10 +12,11 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlmodel import Session
 
 from bot import reminders
 from bot.clock import SHANGHAI
-from models import ReminderSent
+from models import Department, Membership, ReminderSent
 from tests.factories import make_account, make_filing
 from tests.web.actions import WebActions
 from tests.wecom import say, sync_and_grant
@@ -116,9 +117,7 @@ def test_item14_the_digest_and_the_final_report_list_silent_departments_as_unans
     assert "理工学院" not in line
 
 
-def test_item14_the_digest_shows_twenty_names_at_most(app, wecom, clock, session, runner):
-    from models import Department, Membership
-    from sqlmodel import Session
+def test_item14_the_digest_shows_twenty_names_at_most(app, wecom, clock):
     with Session(app.extensions["filingbot.engine"]) as s:
         for i in range(30):
             s.add(Department(id=100 + i, name=f"部门{100 + i}", parent_id=1))
