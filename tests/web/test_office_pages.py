@@ -135,9 +135,9 @@ def test_review_progress_per_department_with_chart_and_drill_down(web, app, regi
     row = page.split('data-department="7"')[1].split("</tr>")[0]
     assert "零报告" in row
     row = page.split('data-department="8"')[1].split("</tr>")[0]
-    assert "未答复" in row  # 开放教育学院: no account, no 零报告
+    assert "未回复" in row  # 开放教育学院: no account, no 零报告
     row = page.split('data-department="6"')[1].split("</tr>")[0]
-    assert "/accounts?department=6&amp;status=active" in row and "未答复" in row
+    assert "/accounts?department=6&amp;status=active" in row and "未回复" in row
     assert web.get("/review/1800").status_code == 404
 
 
