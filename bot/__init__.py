@@ -8,13 +8,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask
 
-from bot.clock import Clock
-from bot.config import ConfigError, load_settings
+from bot import db, sandbox_ui
+from bot.clock import SHANGHAI, Clock
+from bot.config import ConfigError, in_quiet_hours, load_settings
+from bot.outbox import Dispatcher, DispatcherThread
 from bot.private_files import private_directory
+from bot.render import TEMPLATES_DIR
+from bot.router import Router
+from bot.sandbox_clock import SandboxClock
+from bot.wecom import sandbox as wecom_sandbox  # not bot.sandbox, the demo seeding
+from bot.wecom.client import BotClient
+from bot.wecom.emulator import create_emulator_app, sandbox_emulator
+from bot.wecom.emulator.transport import WSGIAdapter
 
 CONFIG_ERROR_EXIT = 4  # a bad setting: every command and server stops with this status
 
@@ -26,8 +36,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     OUTBOX_THREAD (False to leave delivery to explicit drains) and INSTANCE_PATH (where the
     sandbox keeps its emulator state and generated SECRET_KEY; default ./instance)."""
     test_config = test_config or {}
-    from bot.render import TEMPLATES_DIR
-
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=test_config.get("INSTANCE_PATH"),
                 template_folder=str(TEMPLATES_DIR),
@@ -52,13 +60,15 @@ def create_app(test_config: dict | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from bot import cli, db, sandbox_ui, web
+    # The surfaces are imported here, not at the top: workflow/ and handlers/ import this
+    # package's infrastructure modules (bot.render, bot.notify, …), which runs this __init__
+    # first; importing the chat handlers, the web pages or the CLI at its top would close the
+    # cycle bot → handlers → workflow → bot (`python -c "import workflow.changes"` fails).
+    from bot import cli, web
     from bot.wecom import callback
 
     db.init_app(app)
     if settings.sandbox and "CLOCK" not in test_config:
-        from bot.sandbox_clock import SandboxClock
-
         app.extensions["filingbot.clock"] = SandboxClock(app.extensions["filingbot.engine"])
     _init_wecom(app)
     _init_router(app)
@@ -72,30 +82,23 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_wecom(app: Flask) -> None:
     """The API client; in sandbox mode its requests go to the built-in emulator, in-process."""
-    from bot.wecom import sandbox
-    from bot.wecom.client import BotClient
-
     settings = app.config["SETTINGS"]
     client = BotClient(corp_id=settings.wecom_corp_id, secret=settings.wecom_secret,
                        agent_id=settings.wecom_agent_id, api_base=settings.wecom_api_base,
                        engine=app.extensions["filingbot.engine"])
-    if settings.sandbox and settings.wecom_api_base == sandbox.API_BASE:
-        from bot.wecom.emulator import create_emulator_app, sandbox_emulator
-        from bot.wecom.emulator.transport import WSGIAdapter
-
+    if settings.sandbox and settings.wecom_api_base == wecom_sandbox.API_BASE:
         emulator = sandbox_emulator(settings, app.instance_path,
                                     clock=app.extensions["filingbot.clock"])
-        parts = urlsplit(sandbox.API_BASE)
-        client._http.mount(f"{parts.scheme}://{parts.netloc}/",
-                           WSGIAdapter(create_emulator_app(emulator)))
+        parts = urlsplit(wecom_sandbox.API_BASE)
+        client.mount(f"{parts.scheme}://{parts.netloc}/",
+                     WSGIAdapter(create_emulator_app(emulator)))
         app.extensions["filingbot.emulator"] = emulator
         app.logger.info("sandbox mode: WeCom is the built-in emulator (no credentials configured)")
     app.extensions["filingbot.client"] = client
 
 
 def _init_router(app: Flask) -> None:
-    from bot.router import Router
-    from handlers import register_handlers
+    from handlers import register_handlers  # a surface: the cycle create_app() names
 
     router = Router()
     register_handlers(router)
@@ -104,12 +107,6 @@ def _init_router(app: Flask) -> None:
 
 def _init_outbox(app: Flask) -> None:
     """The dispatcher, and its background thread started by the first request a process serves."""
-    from datetime import timedelta
-
-    from bot.clock import SHANGHAI
-    from bot.config import in_quiet_hours
-    from bot.outbox import Dispatcher, DispatcherThread
-
     settings = app.config["SETTINGS"]
     quiet = settings.reminder_quiet_hours
     dispatcher = Dispatcher(app.extensions["filingbot.engine"], app.extensions["filingbot.client"],

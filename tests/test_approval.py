@@ -10,28 +10,12 @@ from sqlalchemy import func, select
 from bot import create_app
 from models import Account, AuditLog, Decision, Filing
 from tests.factories import make_account, make_filing
-from tests.wecom import WeComActions, say, sync_and_grant
-
-GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
-          ("zhengshi", "tech"), ("chenyi", "tech"), ("sunqi", "admin")]
+from tests.wecom import EVERY_ROLE, WeComActions, cards, say, sync_and_grant, tap
 
 
 @pytest.fixture(autouse=True)
 def directory_and_roles(runner):
-    sync_and_grant(runner, GRANTS)
-
-
-def cards(wecom, userid):
-    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
-
-
-def tap(wecom, userid, text, card=None):
-    """Tap the button labelled `text` on the user's latest card (or `card`)."""
-    card = card or cards(wecom, userid)[-1]
-    key = next(b["key"] for b in card["body"]["button_list"] if b["text"] == text)
-    delivery = wecom.as_user(userid).tap(card["task_id"], key)
-    wecom.drain()
-    return delivery
+    sync_and_grant(runner, EVERY_ROLE)
 
 
 def last_text(wecom, userid):

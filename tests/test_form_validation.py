@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Account, Conversation
-from tests.wecom import say, sync_and_grant
+from tests.wecom import chat, say, sync_and_grant, tap
 from workflow.forms import validators as v
 
 GRANTS = [("wangwu", "office"), ("chenyi", "tech")]
@@ -16,24 +16,6 @@ GRANTS = [("wangwu", "office"), ("chenyi", "tech")]
 @pytest.fixture(autouse=True)
 def directory_and_roles(runner):
     sync_and_grant(runner, GRANTS)
-
-
-def chat(wecom, userid, *lines):
-    """Say each line in turn; return the last passive reply text."""
-    reply = None
-    for line in lines:
-        delivery = wecom.as_user(userid).say(line)
-        assert delivery.status == 200
-        reply = delivery.text
-    return reply
-
-
-def tap(wecom, userid, text):
-    """Tap the button labelled `text` on the user's latest card."""
-    card = [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"][-1]
-    key = next(b["key"] for b in card["body"]["button_list"] if b["text"] == text)
-    wecom.as_user(userid).tap(card["task_id"], key)
-    wecom.drain()
 
 
 REGISTER = "登记\n平台：抖音\n账号名称：文法视界\n账号ID：wenfa_dy"

@@ -8,23 +8,13 @@ from sqlalchemy import select
 from bot import create_app
 from models import Account, AuditLog, Conversation, Filing
 from tests.factories import make_account, make_filing
-from tests.wecom import WeComActions
+from tests.wecom import WeComActions, chat
 
 
 @pytest.fixture(autouse=True)
 def synced(runner):
     """The directory is cached (departments, leaders), as after `directory sync`."""
     assert runner.invoke(args=["directory", "sync"]).exit_code == 0
-
-
-def chat(wecom, userid, *lines):
-    """Say each line in turn; return the last passive reply text."""
-    reply = None
-    for line in lines:
-        delivery = wecom.as_user(userid).say(line)
-        assert delivery.status == 200
-        reply = delivery.text
-    return reply
 
 
 def filings(session):

@@ -31,10 +31,6 @@ def test_item8_a_filing_outside_ones_scope_answers_as_if_it_did_not_exist(wecom,
 REGISTER = "登记\n平台：微信公众号\n账号名称：{name}\n账号ID：wenfa2019"
 
 
-def cards(wecom, userid):
-    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
-
-
 def test_item2_two_filings_for_one_id_the_second_is_closed_as_duplicate_at_approval(
         wecom, session, app):
     """Both reached the office before either was approved (the second was confirmed before the

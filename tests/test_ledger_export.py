@@ -161,7 +161,7 @@ def test_the_review_workbook(app):
     accounts(app)
     with unit_of_work(app) as uow:
         book = workbook(export.review_workbook, uow.session, 2025)
-    assert book.sheetnames == ["年检进度2025", "未提交年检", "零报告"]
+    assert book.sheetnames == ["年检进度2025", "未提交年检", "零报告", "未回复部门"]
     progress = values(book["年检进度2025"])
     assert progress[0] == ["部门", "已完成", "审核中", "未提交", "合计"]
     assert progress[-1] == ["合计", 0, 0, 3, 3]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.notify import unit_of_work
 from models import Filing
 from tests.factories import make_account
-from tests.wecom import say, sync_and_grant
+from tests.wecom import say, sync_and_grant, tap
 from workflow.access import viewer
 from workflow.kinds import KINDS
 from workflow.ledger import printing
@@ -26,13 +26,6 @@ SCHOOL = "西安广播电视大学"
 @pytest.fixture(autouse=True)
 def directory(runner):
     sync_and_grant(runner, [("wangwu", "office")])
-
-
-def tap(wecom, userid, text):
-    card = [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"][-1]
-    key = next(b["key"] for b in card["body"]["button_list"] if b["text"] == text)
-    wecom.as_user(userid).tap(card["task_id"], key)
-    wecom.drain()
 
 
 def read_back(doc) -> tuple[list[str], list[list[list[str]]]]:

@@ -8,7 +8,6 @@ twice."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -29,13 +28,12 @@ from bot.wecom.emulator.store import inbox
 from models import Account, Decision, Filing, OutboxMessage
 from tests.conftest import USE_PG
 from tests.factories import make_filing
-from tests.gunicorn_server import SHIPPED_CONFIG, serve, wait_for
+from tests.gunicorn_server import SHIPPED_CONFIG, serve, start, stop, wait_for
 from tests.wecom import say, sync_and_grant
 
 pytestmark = pytest.mark.skipif(
     not USE_PG, reason="several hosts share one PostgreSQL database; SQLite is one host's file")
 
-ROOT = Path(__file__).resolve().parent.parent
 ADMINS = [(f"admin{i:03d}", f"管理员{i:03d}", "科员", [(2, False)]) for i in range(300)]
 TAPPED, TEXTED = 10, 40  # filings decided by card taps (both approvers at once) and by 同意 N
 # Submitters by turn: WeCom takes at most 30 messages a minute per member, and the dispatchers
@@ -52,21 +50,7 @@ DEPLOYMENT = {"REVIEW_WINDOW": "01-01..12-31", "REMINDER_TIME": "00:00",
 
 def worker(app_env: dict, log_path: Path) -> subprocess.Popen:
     """`flask --app bot worker`: the dispatcher, the directory sync and the reminders."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL"))}
-    env.update(app_env, PYTHONPATH=str(ROOT))
-    with log_path.open("wb") as log:
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "bot", "worker"],
-                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a worker as systemd would: SIGTERM, then wait for it to finish its pass."""
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    return start([sys.executable, "-m", "flask", "--app", "bot", "worker"], app_env, log_path)
 
 
 def outbox_rows(session) -> list[OutboxMessage]:
@@ -135,7 +119,7 @@ def test_two_servers_two_workers_a_kill_and_every_message_arrives_once(
 
         # The rest of the deployment: worker B and two servers, all delivering.
         second = worker(env, tmp_path / "worker-b.log")
-        stack.callback(stop, second)
+        stack.callback(stop, second, 15)  # let it finish its pass
         urls = [stack.enter_context(serve(env, tmp_path / f"gunicorn-{n}.log", *SHIPPED_CONFIG))
                 for n in (1, 2)]
         phones = [Phone(emulator, http_target(url + "/wecom/callback")) for url in urls]

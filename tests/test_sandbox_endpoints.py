@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from bot.wecom import sandbox as sandbox_credentials
-from tests.sandbox import wait_for
+from tests.gunicorn_server import wait_for
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bot.clock import SHANGHAI, Clock
 from bot.sandbox_clock import KEY, SandboxClock
 from bot.wecom.emulator import Phone, http_target
 from models import Conversation, KeyValue, OutboxMessage, ZeroReport
-from tests.sandbox import wait_for
+from tests.gunicorn_server import wait_for
 
 ONE_SHOT = """登记
 平台：微信公众号

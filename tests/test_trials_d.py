@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from models import Card, Filing, OutboxMessage
 from tests.factories import make_account, make_filing
-from tests.wecom import say, sync_and_grant
+from tests.wecom import cards, say, sync_and_grant
 
 GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
           ("zhengshi", "tech"), ("sunqi", "admin")]
@@ -37,10 +37,6 @@ def office_card_on_its_way(wecom, session) -> tuple[int, Card, list[int]]:
             OutboxMessage.card_task_id == card.task_id)).all()
         assert row.id in claimed and row.status == "sending"
     return filing_id, card, claimed
-
-
-def cards(wecom, userid):
-    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
 
 
 def assert_greyed_for_every_recipient(emulator, task_id: str, text: str) -> None:

@@ -117,3 +117,33 @@ def sync_and_grant(runner, grants) -> None:
     assert runner.invoke(args=["directory", "sync"]).exit_code == 0
     for userid, role in grants:
         assert runner.invoke(args=["roles", "grant", userid, role]).exit_code == 0
+
+
+# Every role the approval tests grant: two office approvers, publicity, two tech, the admin.
+EVERY_ROLE = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
+              ("zhengshi", "tech"), ("chenyi", "tech"), ("sunqi", "admin")]
+
+
+def chat(wecom: WeComActions, userid: str, *lines: str) -> str | None:
+    """Say each line in turn (each answered 200); return the last passive reply text."""
+    reply = None
+    for line in lines:
+        delivery = wecom.as_user(userid).say(line)
+        assert delivery.status == 200
+        reply = delivery.text
+    return reply
+
+
+def cards(wecom: WeComActions, userid: str) -> list[dict]:
+    """The template cards that reached `userid`, oldest first."""
+    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
+
+
+def tap(wecom: WeComActions, userid: str, text: str, card: dict | None = None):
+    """Tap the button labelled `text` on the user's latest card (or `card`); the outbox is
+    drained after it. Returns the tap's callback delivery."""
+    card = card or cards(wecom, userid)[-1]
+    key = next(b["key"] for b in card["body"]["button_list"] if b["text"] == text)
+    delivery = wecom.as_user(userid).tap(card["task_id"], key)
+    wecom.drain()
+    return delivery

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, select
 
 from models import Account, AccountStatus, Decision, Department, Filing, FilingStatus, ZeroReport
 from models.base import UTCDateTime
+from workflow import unanswered
 from workflow.kinds import kind_of
 from workflow.review import PASSED, UNDER_WAY, department_counts, states_query
 
@@ -40,10 +41,14 @@ class ReviewRow:
     pending: int = 0  # a 年检 on its way, or sent back for 限期整改
     missing: int = 0
     zero_report: bool = False  # 零报告: answered "no accounts"
+    owes_answer: bool = False  # no account, no 零报告, and a head to give one (workflow.unanswered)
 
     @property
     def never_answered(self) -> bool:
-        """Nothing came from the department: no 年检 at all and no 零报告."""
+        """未回复: nothing came from the department — no 年检 for any of its accounts, or (with
+        no account) no 零报告 that it owes."""
+        if self.accounts == 0:
+            return self.owes_answer
         return not self.zero_report and self.reviewed == 0 and self.pending == 0
 
 
@@ -61,6 +66,9 @@ def review_overview(session, year: int) -> list[ReviewRow]:
                                          .where(ZeroReport.year == year)):
         if department_id in rows:
             rows[department_id].zero_report = True
+    for department_id in session.scalars(unanswered.owing(year)):
+        if department_id in rows:
+            rows[department_id].owes_answer = True
     return sorted(rows.values(), key=lambda r: (-r.missing, -r.accounts, r.department_id))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 REMIND_EVERY = timedelta(days=7)
-ESCALATE_FROM = 3  # the third reminder of an account also goes to its department's heads
+ESCALATE_FROM = 3  # an account's third reminder, a department's third notice: its heads too
 NUDGE_AFTER = timedelta(days=3)
 NUDGE_EVERY = timedelta(days=2)
 NUDGE_MAX = 3

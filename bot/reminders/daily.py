@@ -6,7 +6,7 @@ from datetime import date
 
 from bot.notify import unit_of_work
 from bot.reminders.delivery import deliver, record
-from bot.reminders.plan import campaign, deadlines, digests, nudges
+from bot.reminders.plan import campaign, deadlines, digests, nudges, unanswered
 
 
 def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
@@ -18,7 +18,8 @@ def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
     settings = app.config["SETTINGS"]
     with unit_of_work(app, as_of=as_of) as job:
         session = job.session
-        planned = [*campaign(session, settings, today), *digests(session, settings, today),
+        planned = [*campaign(session, settings, today), *unanswered(session, settings, today),
+                   *digests(session, settings, today),
                    *nudges(session, as_of, today), *deadlines(session, today)]
         inserted = record(session, planned, today) if not dry_run else planned
         report = deliver(job, inserted, today)

@@ -17,6 +17,7 @@ from bot.sql import dialect_insert
 from models import Account, Card, Filing, ReminderSent
 from workflow.kinds import kind_of, stage_of
 from workflow.queries import names_of
+from workflow import unanswered
 from workflow.review import review_progress
 from workflow.uow import UnitOfWork
 
@@ -62,12 +63,11 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
     for userid, accounts in per_head.items():
         job.tell([userid], "reminders/escalation", automatic=True, accounts=accounts,
                  year=today.year - 1, end=end)
-    zero_heads = sorted({u for p in by_kind["zero"] for u in p.recipients})
-    if zero_heads:  # the same text for everyone: one message, batched by the outbox
-        job.tell(zero_heads, "reminders/zero", automatic=True, year=today.year - 1, end=end)
+    zero(job, by_kind["zero"], today.year - 1, end)
     for p in by_kind["digest"] + by_kind["final"]:
         job.tell(p.recipients, "reminders/digest", automatic=True,
                  **review_progress(job.session, p.data["year"]), final=p.data["final"],
+                 unanswered=unanswered.names(job.session, p.data["year"]),
                  year=p.data["year"], today=today, end=end)
     for p in by_kind["nudge"]:
         nudge(job, p)
@@ -95,6 +95,23 @@ def annual_card(job: UnitOfWork, userid: str, accounts: list[dict], today: date,
                          created_at=job.clock.now()))
     outbox.enqueue_card(job.session, [userid], card, now=job.clock.now(), automatic=True)
     job.enqueued += 1
+
+
+def zero(job: UnitOfWork, due: list[Planned], year: int, end: date) -> None:
+    """The notice to departments that owe an answer: the heads, one text per round (batched by
+    the outbox); each department's contacts, a text naming it and the heads who may answer."""
+    heads_by_round = defaultdict(set)
+    for p in due:
+        heads_by_round[p.seq].update(p.data["heads"])
+    for seq, heads in sorted(heads_by_round.items()):
+        if heads:
+            job.tell(sorted(heads), "reminders/zero", automatic=True, year=year, end=end, seq=seq)
+    names = names_of(job.session, [u for p in due for u in p.data["all_heads"]])
+    for p in due:
+        if p.data["contacts"]:
+            job.tell(p.data["contacts"], "reminders/zero_contact", automatic=True,
+                     department=p.data["name"], heads=[names[u] for u in p.data["all_heads"]],
+                     seq=p.seq, year=year, end=end)
 
 
 def nudge(job: UnitOfWork, p: Planned) -> None:

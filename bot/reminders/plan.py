@@ -1,4 +1,5 @@
-"""What is due on a day: the annual review campaign, the office's digests and approval nudges,
+"""What is due on a day: the annual review campaign, the notices to departments that have not
+answered it, the office's digests and approval nudges,
 each as a list of Planned reminders (nothing is written here)."""
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from models import (
     Membership,
     ReminderSent,
     User,
-    ZeroReport,
 )
 from workflow.deadlines import OPEN_CASES
 from workflow.kinds import stage_of
 from workflow.review import reviewed_accounts
 from workflow.roles import holders
 from workflow.routing import approvers
+from workflow.unanswered import with_contacts as owing_departments
 
 
 def campaign(session, settings, today: date) -> list[Planned]:
@@ -75,17 +76,36 @@ def campaign(session, settings, today: date) -> list[Planned]:
                                sorted(set(recipients) | set(escalate)), {
             "account": {"id": account.id, "name": account.name, "filing_no": account.filing_no},
             "admins": recipients, "heads": escalate, "department_id": account.department_id}))
-    zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
-    with_accounts = set(session.scalars(select(Account.department_id)
-                                        .where(Account.status == AccountStatus.ACTIVE)))
-    zero_last = dict(session.execute(
-        select(ReminderSent.target, func.max(ReminderSent.seq))
+    return planned
+
+
+def unanswered(session, settings, today: date) -> list[Planned]:
+    """The campaign's notice to each department that owes an answer (no active account, no
+    零报告; workflow.unanswered), every 7 days in the window: its contacts, its heads too from
+    the third round (from the first when it has no contacts)."""
+    start, end = review_window(settings, today.year)
+    if not start <= today <= end:
+        return []
+    year = today.year - 1
+    period = str(year)
+    last = {target: (seq, sent_on) for target, seq, sent_on in session.execute(
+        select(ReminderSent.target, func.max(ReminderSent.seq), func.max(ReminderSent.sent_on))
         .where(ReminderSent.kind == "zero", ReminderSent.period == period)
-        .group_by(ReminderSent.target)).all())
-    for dept_id, dept_heads in heads.items():
-        if dept_id in with_accounts or dept_id in zero or zero_last.get(str(dept_id), 0) >= 1:
+        .group_by(ReminderSent.target))}
+    planned = []
+    for department in owing_departments(session, year):
+        target = str(department.department_id)
+        seq, sent_on = last.get(target, (0, None))
+        if sent_on is not None and today - sent_on < REMIND_EVERY:
             continue
-        planned.append(Planned("zero", str(dept_id), period, 1, dept_heads, {"year": year}))
+        seq += 1
+        heads = department.heads if seq >= ESCALATE_FROM or not department.contacts else []
+        recipients = sorted(set(department.contacts) | set(heads))
+        if recipients:
+            planned.append(Planned("zero", target, period, seq, recipients, {
+                "year": year, "department_id": department.department_id,
+                "name": department.name, "contacts": department.contacts, "heads": heads,
+                "all_heads": department.heads}))
     return planned
 
 

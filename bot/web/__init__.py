@@ -13,30 +13,30 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import StrictUndefined
 
+from bot.web import (
+    accounts,
+    admin_roles,
+    audit,
+    auth,
+    db,
+    domain_check,
+    errors,
+    filings,
+    health,
+    ledger,
+    logs,
+    office,
+    shell,
+)
+from bot.web.sessions import PageSessions
+from bot.web.users import SESSION_LIFETIME
+from bot.wecom.callback import bp as callback_bp
+
 csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
     """Configure sessions and CSRF, register the web blueprints, error pages and filters."""
-    from bot.web import (
-        accounts,
-        admin_roles,
-        audit,
-        auth,
-        db,
-        domain_check,
-        errors,
-        filings,
-        health,
-        ledger,
-        logs,
-        office,
-        shell,
-    )
-    from bot.web.sessions import PageSessions
-    from bot.web.users import SESSION_LIFETIME
-    from bot.wecom.callback import bp as callback_bp
-
     settings = app.config["SETTINGS"]
     app.secret_key = settings.secret_key
     app.session_interface = PageSessions()

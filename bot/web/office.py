@@ -14,7 +14,7 @@ from bot.web.auth import login_required
 from bot.web.db import clock, read_session
 from bot.web.users import current_user
 from models import FilingStatus
-from workflow import statistics
+from workflow import statistics, unanswered
 from workflow.access import may_open
 from workflow.kinds import FORMS
 from workflow.queries import FilingFilters, names_of, visible_filings
@@ -64,12 +64,15 @@ def review_current():
 @bp.get("/review/<int:year>")
 @login_required
 def review(year: int):
-    """Per department: accounts, reviewed, pending, missing, 零报告, never answered."""
+    """Per department: accounts, reviewed, pending, missing, 零报告, 未回复 (never answered);
+    and the departments that owe an answer, by name."""
     _require("review")
-    rows = statistics.review_overview(read_session(), _year(year))
+    session = read_session()
+    rows = statistics.review_overview(session, _year(year))
     total = statistics.totals(rows, ("accounts", "reviewed", "pending", "missing"))
     return render_template("web/review.html", year=year, rows=rows, total=total,
-                           scale=max([r.accounts for r in rows] + [1]))
+                           scale=max([r.accounts for r in rows] + [1]),
+                           silent=unanswered.names(session, year))
 
 
 @bp.get("/assessment")

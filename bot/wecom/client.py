@@ -59,6 +59,12 @@ class BotClient(WeChatClient):
         super().__init__(corp_id, secret, session=DatabaseTokenStorage(engine), timeout=timeout,
                          auto_retry=False)
 
+    def mount(self, prefix: str, adapter) -> None:
+        """Send the requests for URLs starting with `prefix` through a requests transport
+        adapter (the sandbox's in-process emulator). wechatpy keeps its requests.Session in
+        `_http` and offers no public hook for a transport; this is the one place we use it."""
+        self._http.mount(prefix, adapter)
+
     def fetch_access_token(self):
         """gettoken through our API base (doc 91039), one fetch at a time per process."""
         with self._refresh_lock:

@@ -15,14 +15,10 @@ from models import Filing, ZeroReport
 from tests.factories import make_account, make_filing
 from tests.web.conftest import SCREENSHOTS, sandbox_login
 from tests.web.test_browser import shoot
-from tests.wecom import WeComActions, say
+from tests.wecom import WeComActions, cards, say
 
 REGISTER = ("登记\n平台：微信公众号\n账号名称：西安广播电视大学文法学院\n账号ID：wenfa2019\n"
             "用途：发布学院新闻、招生和教学通知\n开通时间：2019-09-01")
-
-
-def cards(wecom, userid):
-    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
 
 
 def some_registry(app) -> None:

@@ -13,25 +13,19 @@ from bot import create_app
 from models import Account, Decision, Filing, User
 from tests.factories import make_account
 from tests.web.actions import WebActions
-from tests.wecom import WeComActions, say, sync_and_grant
+from tests.wecom import EVERY_ROLE, WeComActions, cards, say, sync_and_grant
 
-GRANTS = [("wangwu", "office"), ("zhaoliu", "office"), ("zhouba", "publicity"),
-          ("zhengshi", "tech"), ("chenyi", "tech"), ("sunqi", "admin")]
 REGISTER = "登记\n平台：微信公众号\n账号名称：文法学院\n账号ID：wenfa2019\n用途：学院新闻"
 
 
 @pytest.fixture(autouse=True)
 def directory_and_roles(runner):
-    sync_and_grant(runner, GRANTS)
+    sync_and_grant(runner, EVERY_ROLE)
 
 
 @pytest.fixture
 def wecom(app, emulator):
     return WeComActions(app, emulator)
-
-
-def cards(wecom, userid):
-    return [m for m in wecom.inbox(userid) if m["msgtype"] == "template_card"]
 
 
 def submitted(wecom) -> int:

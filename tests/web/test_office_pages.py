@@ -3,6 +3,7 @@ who may open what (role × page × own/other department: allowed / 403 / 404).""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -85,6 +86,8 @@ def test_the_registry_lists_filters_searches_and_pages(web, app, registry):
     assert "共 1 个账号" in page and "经管学院抖音" in page
     page = web.get("/accounts?platform=WB&page=2").get_data(as_text=True)
     assert "第 2 / 2 页" in page and "文法学院号24" in page
+    back = re.search(r'<a href="([^"]+)">‹ 上一页</a>', page).group(1)  # keeps the filter
+    assert "platform=WB" in back and "page=1" in back and "下一页" not in page
     assert web.get("/accounts?department=x&status=nope&page=-1").status_code == 200
     web.login_as("zhangsan")  # staff: their department only
     page = web.get("/accounts").get_data(as_text=True)
@@ -132,9 +135,9 @@ def test_review_progress_per_department_with_chart_and_drill_down(web, app, regi
     row = page.split('data-department="7"')[1].split("</tr>")[0]
     assert "零报告" in row
     row = page.split('data-department="8"')[1].split("</tr>")[0]
-    assert "未答复" in row  # 开放教育学院: no account, no 零报告
+    assert "未回复" in row  # 开放教育学院: no account, no 零报告
     row = page.split('data-department="6"')[1].split("</tr>")[0]
-    assert "/accounts?department=6&amp;status=active" in row and "未答复" in row
+    assert "/accounts?department=6&amp;status=active" in row and "未回复" in row
     assert web.get("/review/1800").status_code == 404
 
 

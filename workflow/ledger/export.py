@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.clock import SHANGHAI
 from models import Account, AuditLog, Department, Filing
+from workflow import unanswered
 from workflow.access import Viewer
 from workflow.forms.answers import show
 from workflow.forms.catalog import REGISTER
@@ -174,7 +175,7 @@ def filings_workbook(session, viewer: Viewer, filters: FilingFilters, out) -> No
 # --- the annual review ----------------------------------------------------------------------
 def review_workbook(session, year: int, out) -> None:
     """Write the review campaign's progress for `year`: per department, the accounts still
-    missing, and the departments that sent a 零报告."""
+    missing, the departments that sent a 零报告 and those that owe one (未回复)."""
     words, sheets = texts().columns, texts().sheets
     progress = review_progress(session, year)
     departments = dict(session.execute(select(Department.id, Department.name)).all())
@@ -196,6 +197,11 @@ def review_workbook(session, year: int, out) -> None:
                     for a in progress["missing"]))
     xlsx.add_sheet(book, sheets["zero"], [xlsx.Header(words["zero"], 24)],
                    ([name] for name in progress["zero"]))
+    silent = unanswered.with_contacts(session, year)
+    heads = names_of(session, [u for d in silent for u in d.heads])
+    xlsx.add_sheet(book, sheets["unanswered"],
+                   [xlsx.Header(words["department"], 24), xlsx.Header(words["heads"], 24)],
+                   ([d.name, "、".join(heads[u] for u in d.heads)] for d in silent))
     book.save(out)
 
 
