@@ -17,7 +17,7 @@ from tests.factories import make_account, make_filing
 from tests.ledger_files import HEADERS
 from tests.wecom import say, sync_and_grant
 from workflow.access import Viewer, viewer
-from workflow.ledger import export
+from workflow.ledger import export, stream
 from workflow.ledger.importing import run_import
 from workflow.ledger.names import content_disposition, download_name
 from workflow.queries import FilingFilters, RegistryFilters, registry
@@ -52,7 +52,7 @@ def accounts(app):
 
 def test_the_registry_workbook_is_the_registry_page_in_ledger_columns(app, monkeypatch):
     accounts(app)
-    monkeypatch.setattr(export, "PAGE", 2)  # several pages, all of them written
+    monkeypatch.setattr(stream, "CHUNK", 2)  # several chunks, all of them written
     with unit_of_work(app) as uow:
         book = workbook(export.registry_workbook, uow.session, OFFICE, RegistryFilters())
         listed = [(a.name, a.filing_no, a.status)
@@ -172,7 +172,7 @@ def test_the_review_workbook(app):
 def test_the_audit_workbook(app, wecom, session):
     say(wecom, "zhangsan", "登记\n平台：微信公众号\n账号名称：文法学院\n账号ID：wenfa2019", "确认")
     with unit_of_work(app) as uow:
-        book = workbook(export.audit_workbook, export.audit_entries(uow.session))
+        book = workbook(export.audit_workbook, uow.session, [])
     rows = values(book["审计日志"])
     assert rows[0] == ["时间", "操作人", "操作人账号", "操作", "事项编号", "台账序号", "变更前",
                        "变更后"]

@@ -70,7 +70,8 @@ def parse_filter(args) -> tuple[AuditFilter, list[str]]:
 
 
 def conditions(flt: AuditFilter) -> list:
-    """The WHERE conditions of a filter (the page and its .xlsx share them)."""
+    """The WHERE conditions of a filter (the page and its .xlsx, workflow.ledger.export,
+    share them)."""
     found = []
     if flt.filing_id is not None:
         found.append(AuditLog.filing_id == flt.filing_id)
@@ -97,13 +98,6 @@ def search(db, flt: AuditFilter, per_page: int = PER_PAGE) -> AuditPage:
                       .limit(per_page).offset((page - 1) * per_page)).all()
     return AuditPage(entries=[(entry, name) for entry, name in rows], total=total, page=page,
                      pages=pages)
-
-
-def every_entry(db, flt: AuditFilter):
-    """Every entry the filter selects (all pages), newest first, streamed: /audit.xlsx."""
-    query = (select(AuditLog, User.name).outerjoin(User, User.userid == AuditLog.actor)
-             .where(*conditions(flt)).order_by(AuditLog.at.desc(), AuditLog.id.desc()))
-    yield from db.execute(query.execution_options(yield_per=500))
 
 
 def _midnight(day: date) -> datetime:

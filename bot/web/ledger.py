@@ -12,11 +12,13 @@
     GET  /filings/<id>.docx        the same as a Word document
     GET  /forms/<kind>.docx        a blank form
 
-Downloads are named with the Beijing date (备案台账-2026-12-04.xlsx, RFC 5987 filename*)."""
+Downloads are named with the Beijing date (备案台账-2026-12-04.xlsx, RFC 5987 filename*). The
+workbooks are written to a temporary file and sent from it in blocks (bot.web.downloads)."""
 
 from __future__ import annotations
 
 import io
+from functools import partial
 from pathlib import PurePath
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -24,9 +26,10 @@ from sqlmodel import Session
 
 from bot.db import get_engine
 from bot.notify import unit_of_work
-from bot.web.audit_query import every_entry, parse_filter
+from bot.web.audit_query import conditions, parse_filter
 from bot.web.auth import login_required, roles_required
 from bot.web.db import clock, read_session
+from bot.web.downloads import spooled
 from bot.web.users import current_user
 from models import AccountStatus, FilingStatus
 from workflow.forms import validators as v
@@ -100,9 +103,9 @@ def registry_filters(args) -> RegistryFilters:
 @login_required
 def accounts_xlsx():
     """The registry as the member's /accounts lists it, every page."""
-    data = workbook(export.registry_workbook, read_session(), current_user.viewer,
+    write = partial(export.registry_workbook, read_session(), current_user.viewer,
                     registry_filters(request.args))
-    return attachment(data, download_name("registry", today()), XLSX)
+    return spooled(write, download_name("registry", today()), XLSX)
 
 
 @bp.get("/filings.xlsx")
@@ -116,8 +119,8 @@ def filings_xlsx():
         abort(400)
     filters = FilingFilters(kind=kind, statuses=tuple(FilingStatus(s) for s in statuses),
                             department_id=number(request.args, "department"))
-    data = workbook(export.filings_workbook, read_session(), current_user.viewer, filters)
-    return attachment(data, download_name("filings", today()), XLSX)
+    write = partial(export.filings_workbook, read_session(), current_user.viewer, filters)
+    return spooled(write, download_name("filings", today()), XLSX)
 
 
 @bp.get("/review/<int:year>.xlsx")
@@ -126,8 +129,8 @@ def review_xlsx(year: int):
     """The review campaign's progress for `year`."""
     if not 2000 <= year <= today().year:
         abort(404)
-    data = workbook(export.review_workbook, read_session(), year)
-    return attachment(data, download_name("review", today(), "xlsx", str(year)), XLSX)
+    write = partial(export.review_workbook, read_session(), year)
+    return spooled(write, download_name("review", today(), "xlsx", str(year)), XLSX)
 
 
 @bp.get("/audit.xlsx")
@@ -137,8 +140,8 @@ def audit_xlsx():
     flt, problems = parse_filter(request.args)
     if problems:
         abort(400)
-    data = workbook(export.audit_workbook, every_entry(read_session(), flt))
-    return attachment(data, download_name("audit", today()), XLSX)
+    write = partial(export.audit_workbook, read_session(), conditions(flt))
+    return spooled(write, download_name("audit", today()), XLSX)
 
 
 @bp.get("/accounts/template.xlsx")

@@ -2,41 +2,40 @@
 annual review's progress and the audit log, each read through the same query as its page
 (workflow.queries, workflow.review) and so behind the same permissions.
 
-Rows are read a page at a time and streamed into write-only sheets (workflow.ledger.xlsx).
+Rows are read a chunk at a time through one streamed query (workflow.ledger.stream), with
+the names a chunk needs looked up for that chunk, and written into write-only sheets
+(workflow.ledger.xlsx) as they come: memory stays that of one chunk.
 The registry's columns are the import's (workflow.ledger.columns): export → edit → import
 round-trips."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select
 
 from bot.clock import SHANGHAI
-from models import Account, AuditLog, Department, User
+from models import Account, AuditLog, Department, Filing
 from workflow import unanswered
 from workflow.access import Viewer
 from workflow.forms.answers import show
 from workflow.forms.catalog import REGISTER
 from workflow.forms.validators import PLATFORM_NAMES
 from workflow.kinds import KINDS
-from workflow.ledger import xlsx
+from workflow.ledger import stream, xlsx
 from workflow.ledger.columns import registry_columns
-from workflow.ledger.members import LedgerDirectory
+from workflow.ledger.members import LedgerDirectory, people_in
 from workflow.ledger.names import labels, texts
 from workflow.queries import (
     FilingFilters,
     RegistryFilters,
+    filings_query,
     names_of,
-    registry,
-    visible_filings,
+    registry_query,
 )
 from workflow.review import review_progress
-
-PAGE = 500  # rows read per query while streaming
-
 
 def local_date(moment: datetime | None) -> date | None:
     """The Beijing date of a UTC timestamp."""
@@ -48,29 +47,31 @@ def registry_headers() -> list[xlsx.Header]:
     return [xlsx.Header(c.header, c.width) for c in registry_columns()]
 
 
+REGISTRY_COLUMNS = (Account.platform, Account.name, Account.external_id, Account.details,
+                    Account.department_id, Account.filing_no, Account.status, Account.created_at,
+                    Account.last_review_year)
+
+
 def registry_rows(session, viewer: Viewer, filters: RegistryFilters) -> Iterator[list]:
-    """The registry's rows as the page lists them (every page), in the ledger's columns."""
-    departments = dict(session.execute(select(Department.id, Department.name)).all())
-    directory = LedgerDirectory.load(session)
+    """The registry's rows as the page lists them (every page, by department then id), in the
+    ledger's columns; the people and departments a chunk names are looked up per chunk."""
     statuses = labels().account_statuses
-    page = 1
-    while True:
-        found = registry(session, viewer, filters, page=page, size=PAGE)
-        for account in found.items:
+    query = registry_query(session, viewer, filters).with_only_columns(*REGISTRY_COLUMNS)
+    for chunk in stream.chunks(session, query.order_by(Account.department_id, Account.id)):
+        departments = stream.department_names(session, {a.department_id for a in chunk})
+        directory = LedgerDirectory.of_people(session, (
+            p for a in chunk if a.details
+            for key in ("leader", "admins") for p in people_in(a.details.get(key))))
+        for account in chunk:
             details = account.details or {}
             yield [PLATFORM_NAMES.get(account.platform, account.platform), account.name,
-                   account.external_id or "", details.get("homepage") or "",
+                   account.external_id, details.get("homepage"),
                    directory.people_text(details.get("leader")),
                    directory.people_text(details.get("admins")),
-                   details.get("purpose") or "", details.get("opened") or "",
+                   details.get("purpose"), details.get("opened"),
                    departments.get(account.department_id, str(account.department_id)),
-                   account.filing_no or "", statuses.get(account.status, account.status),
+                   account.filing_no, statuses.get(account.status, account.status),
                    local_date(account.created_at), account.last_review_year]
-        if page >= found.pages:
-            return
-        page += 1
-        for account in found.items:  # written: no need to keep them in the session
-            session.expunge(account)
 
 
 def registry_workbook(session, viewer: Viewer, filters: RegistryFilters, out) -> int:
@@ -115,36 +116,34 @@ def filing_headers(kind=None) -> list[xlsx.Header]:
     return head
 
 
+FILING_COLUMNS = (Filing.id, Filing.kind, Filing.fields, Filing.department_id, Filing.submitter,
+                  Filing.status, Filing.account_id, Filing.created_at, Filing.updated_at)
+
+
 def filing_rows(session, viewer: Viewer, filters: FilingFilters, kind=None) -> Iterator[list]:
     """The filings the viewer sees, newest first; with `kind`, its form's every field."""
-    departments = dict(session.execute(select(Department.id, Department.name)).all())
     statuses = labels().statuses
-    page = 1
-    while True:
-        found = visible_filings(session, viewer, filters, page=page, size=PAGE)
-        names = names_of(session, [f.submitter for f in found.items])
-        numbers = account_numbers(session, [f.account_id for f in found.items])
-        for filing in found.items:
+    query = filings_query(viewer, filters).with_only_columns(*FILING_COLUMNS)
+    for chunk in stream.chunks(session, query.order_by(Filing.id.desc())):
+        departments = stream.department_names(session, {f.department_id for f in chunk})
+        names = names_of(session, [f.submitter for f in chunk])
+        numbers = account_numbers(session, [f.account_id for f in chunk])
+        for filing in chunk:
             fields = filing.fields or {}
             row = [f"#{filing.id}"]
             if kind is None:
                 known = KINDS.get(filing.kind)
                 account = fields.get("account") or {}
                 row += [known.form.command if known else filing.kind,
-                        fields.get("name") or account.get("name") or ""]
-            row += [departments.get(filing.department_id, "") if filing.department_id else "",
+                        fields.get("name") or account.get("name")]
+            row += [departments.get(filing.department_id),
                     names.get(filing.submitter, filing.submitter),
                     statuses.get(filing.status, filing.status),
-                    numbers.get(filing.account_id, ""), filing.created_at, filing.updated_at]
+                    numbers.get(filing.account_id), filing.created_at, filing.updated_at]
             if kind is not None:
-                row += [show(f, fields[f.name]) if f.name in fields else ""
+                row += [show(f, fields[f.name]) if f.name in fields else None
                         for f in kind.form.fields]
             yield row
-        if page >= found.pages:
-            return
-        page += 1
-        for filing in found.items:
-            session.expunge(filing)
 
 
 def account_numbers(session, account_ids) -> dict[int, str]:
@@ -207,30 +206,35 @@ def review_workbook(session, year: int, out) -> None:
 
 
 # --- the audit log --------------------------------------------------------------------------
-def audit_entries(session, since: datetime | None = None,
-                  until: datetime | None = None) -> Iterator[tuple[AuditLog, str | None]]:
-    """Every audit entry in [since, until), newest first, with the actor's name."""
-    query = select(AuditLog, User.name).outerjoin(User, User.userid == AuditLog.actor)
-    if since is not None:
-        query = query.where(AuditLog.at >= since)
-    if until is not None:
-        query = query.where(AuditLog.at < until)
-    query = query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
-    yield from session.execute(query.execution_options(yield_per=PAGE))
+AUDIT_COLUMNS = (AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.filing_id,
+                 AuditLog.account_id, AuditLog.before, AuditLog.after)
 
 
-def audit_workbook(entries: Iterable[tuple[AuditLog, str | None]], out) -> None:
-    """Write audit entries ((entry, actor's name) pairs, as /audit lists them) to `out`."""
-    words, actions = texts().columns, labels().actions
+def audit_rows(session, where: Sequence = ()) -> Iterator[list]:
+    """The audit entries `where` selects (the /audit filter's conditions), newest first, with
+    the actor's name (looked up per chunk)."""
+    actions = labels().actions
+    query = (select(*AUDIT_COLUMNS).where(*where)
+             .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+    for chunk in stream.chunks(session, query):
+        names = stream.user_names(session, {e.actor for e in chunk})
+        for entry in chunk:
+            yield [entry.at, names.get(entry.actor), entry.actor,
+                   actions.get(entry.action, entry.action),
+                   f"#{entry.filing_id}" if entry.filing_id else None, entry.account_id,
+                   compact(entry.before), compact(entry.after)]
+
+
+def audit_workbook(session, where: Sequence, out) -> None:
+    """Write the audit entries `where` selects, as /audit lists them, to `out`."""
+    words = texts().columns
     book = xlsx.workbook()
     xlsx.add_sheet(book, texts().sheets["audit"], [
         xlsx.Header(words["at"], 17), xlsx.Header(words["actor"], 10),
         xlsx.Header(words["actor_id"], 14), xlsx.Header(words["action"], 14),
         xlsx.Header(words["filing"], 10), xlsx.Header(words["account_id"], 10),
         xlsx.Header(words["before"], 40), xlsx.Header(words["after"], 60)],
-        ([entry.at, name or "", entry.actor, actions.get(entry.action, entry.action),
-          f"#{entry.filing_id}" if entry.filing_id else "", entry.account_id or "",
-          compact(entry.before), compact(entry.after)] for entry, name in entries))
+        audit_rows(session, where))
     book.save(out)
 
 

@@ -1,10 +1,12 @@
-"""Directory members for a whole ledger at once: read in one query, looked up in memory, and
-written so that the import finds the same person again ("姓名（userid）" when a name is shared)."""
+"""Directory members for a ledger: the whole directory in one query (the import), or only the
+members a chunk of rows names (the export); looked up in memory, and written so that the
+import finds the same person again ("姓名（userid）" when a name is shared)."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -39,6 +41,21 @@ class LedgerDirectory:
         return cls([Member(*row) for row in session.execute(
             select(User.userid, User.name, User.active, User.position))])
 
+    @classmethod
+    def of_people(cls, session, people: Iterable[dict]) -> LedgerDirectory:
+        """The members `people` (负责人/管理员 values) name by userid, with every active member
+        who shares one of their names: all that person_text needs for these people."""
+        people = [p for p in people if p.get("userid")]
+        userids = {p["userid"] for p in people}
+        if not userids:
+            return cls([])
+        columns = select(User.userid, User.name, User.active, User.position)
+        found = [Member(*row) for row in session.execute(columns.where(User.userid.in_(userids)))]
+        names = {m.name for m in found} | {p["name"] for p in people if p.get("name")}
+        found += [Member(*row) for row in session.execute(columns.where(
+            User.active.is_(True), User.name.in_(names), User.userid.not_in(userids)))]
+        return cls(found)
+
     def member(self, userid: str) -> Member | None:
         """A member by userid, or by "姓名（userid）" when the name is theirs."""
         found = self.by_id.get(userid)
@@ -67,5 +84,9 @@ class LedgerDirectory:
 
     def people_text(self, value) -> str:
         """One person or a list of people, separated by 、 as the forms read them."""
-        people = value if isinstance(value, list) else [value] if value else []
-        return "、".join(self.person_text(p) for p in people)
+        return "、".join(self.person_text(p) for p in people_in(value))
+
+
+def people_in(value) -> list[dict]:
+    """A 负责人/管理员 value (one person, a list of them, or nothing) as a list."""
+    return value if isinstance(value, list) else [value] if value else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -19,8 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from bot.clock import SHANGHAI
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-DATE_FORMAT = "yyyy-mm-dd"
+FORMULA_FIRST = frozenset("=+-@\t\r")  # a text starting so is taken for a formula
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_CELL = 32_767  # Excel's limit on the characters of one cell
 
@@ -63,20 +62,23 @@ def add_sheet(book: Workbook, title: str, headers: Sequence[Header],
 
 
 def cell_of(sheet, value):
-    """What one value becomes in a write-only row: a date cell, text kept as text, or as is."""
+    """What one value becomes in a write-only row: nothing for an empty text (no cell is
+    written), a datetime cell in Beijing time, text that looks like a formula kept as text, or
+    the value as is (openpyxl's own format for a date is yyyy-mm-dd). Plain values are much
+    cheaper to write than cells, so a cell is made only where a style is needed."""
+    if type(value) is str:  # the common case first: most values are text
+        if not value:
+            return None
+        if value[0] in FORMULA_FIRST:
+            return text_cell(sheet, value[:MAX_CELL])
+        return value if len(value) <= MAX_CELL else value[:MAX_CELL]
     if isinstance(value, datetime):
         local = value.astimezone(SHANGHAI).replace(tzinfo=None) if value.tzinfo else value
         cell = WriteOnlyCell(sheet, value=local)
         cell.number_format = TIME_FORMAT
         return cell
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    if isinstance(value, str):
-        value = value[:MAX_CELL]
-        if value.startswith(FORMULA_START):
-            return text_cell(sheet, value)
+    if isinstance(value, str):  # a str subclass (an enum): its text, not str()'s "Kind.NAME"
+        return cell_of(sheet, str.__str__(value))
     return value
 
 
