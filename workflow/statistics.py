@@ -95,6 +95,24 @@ class AssessmentRow:
         return round(median(self.decide_hours), 1) if self.decide_hours else None
 
 
+# The assessment's counted columns, in the order the page and the workbook show them (their
+# words: templates/ledger/_names.j2 `assessment`).
+ASSESSMENT_COUNTS = ("accounts", "filings", "reviews_on_time", "reviews_late", "reviews_missing",
+                     "rectify", "failed", "ordered_closures", "impersonation_reports")
+
+
+def review_due(review_window, year: int) -> date:
+    """The last day for `year`'s 年检: the end of the review window (settings) in `year` + 1."""
+    (_, _), (month, day) = review_window
+    return date(year + 1, month, day)
+
+
+def assessment_total(rows: list[AssessmentRow], name: str) -> AssessmentRow:
+    """The 合计 row: every count summed, the median over every decision."""
+    return AssessmentRow(0, name, **totals(rows, ASSESSMENT_COUNTS),
+                         decide_hours=[h for r in rows for h in r.decide_hours])
+
+
 def assessment(session, year: int, review_due: date) -> list[AssessmentRow]:
     """Per department, by id: the figures of `year` (see the module docstring)."""
     start, end = year_bounds(year)

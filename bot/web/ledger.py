@@ -4,6 +4,7 @@
                                    status, q — those of /accounts)
     GET  /filings.xlsx             the filings the member sees (kind, status, department)
     GET  /review/<year>.xlsx       the annual review's progress (office, publicity, admin)
+    GET  /assessment/<year>.xlsx   the yearly assessment's figures (office, publicity, admin)
     GET  /audit.xlsx               the audit log, filtered as /audit (office, publicity, admin)
     GET  /accounts/template.xlsx   the blank ledger with its 填写说明
     GET  /accounts/import          the upload form (office, admin)
@@ -32,6 +33,7 @@ from bot.web.db import clock, read_session
 from bot.web.downloads import spooled
 from bot.web.users import current_user
 from models import AccountStatus, FilingStatus
+from workflow import statistics
 from workflow.forms import validators as v
 from workflow.kinds import KINDS
 from workflow.ledger import export, printing
@@ -131,6 +133,17 @@ def review_xlsx(year: int):
         abort(404)
     write = partial(export.review_workbook, read_session(), year)
     return spooled(write, download_name("review", today(), "xlsx", str(year)), XLSX)
+
+
+@bp.get("/assessment/<int:year>.xlsx")
+@roles_required(*REVIEWERS)
+def assessment_xlsx(year: int):
+    """The yearly assessment (art. 16) of `year`, as /assessment/<year> shows it."""
+    if not 2000 <= year <= today().year:
+        abort(404)
+    due = statistics.review_due(current_app.config["SETTINGS"].review_window, year)
+    write = partial(export.assessment_workbook, read_session(), year, due)
+    return spooled(write, download_name("assessment", today(), "xlsx", str(year)), XLSX)
 
 
 @bp.get("/audit.xlsx")

@@ -6,8 +6,6 @@ pages is workflow.access.may_open's call (403 otherwise)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, render_template
 
 from bot.web.auth import login_required
@@ -87,12 +85,7 @@ def assessment_current():
 def assessment(year: int):
     """Per department figures of the yearly assessment (art. 16)."""
     _require("assessment")
-    (_, _), (month, day) = current_app.config["SETTINGS"].review_window
-    due = date(_year(year) + 1, month, day)
+    due = statistics.review_due(current_app.config["SETTINGS"].review_window, _year(year))
     rows = statistics.assessment(read_session(), year, due)
-    total = statistics.totals(rows, ("accounts", "filings", "reviews_on_time", "reviews_late",
-                                     "reviews_missing", "rectify", "failed", "ordered_closures",
-                                     "impersonation_reports"))
-    hours = [h for r in rows for h in r.decide_hours]
-    return render_template("web/assessment.html", year=year, rows=rows, total=total, due=due,
-                           median=statistics.AssessmentRow(0, "", decide_hours=hours).median_hours)
+    return render_template("web/assessment.html", year=year, rows=rows, due=due,
+                           total=statistics.assessment_total(rows, "合计"))

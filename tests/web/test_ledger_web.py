@@ -242,3 +242,34 @@ def test_each_page_links_to_its_files_and_the_links_work(web, wecom, session):
     [href] = links(page, ".docx")
     text = "\n".join(p.text for p in Document(io.BytesIO(web.get(href).data)).paragraphs)
     assert href == "/filings/1.docx" and "登记" in text
+
+
+def test_the_assessment_download_has_the_pages_figures_and_their_total(web, wecom, clock):
+    make_account(wecom.app)  # 文法学院微信: no 年检 for last year
+    make_account(wecom.app, name="理工学院微信", external_id="ligong", filing_no="WX-2025-0002",
+                 department_id=6)
+    say(wecom, "zhangsan", "登记\n平台：抖音\n账号名称：文法学院抖音\n账号ID：wfdy\n用途：学院新闻",
+        "确认")
+    say(wecom, "liming", "同意 1")  # one decision, timed
+    year = clock.local_now().year
+    web.login_as("zhangsan")
+    assert web.get(f"/assessment/{year}.xlsx").status_code == 403
+    web.login_as("zhouba")
+    page = web.get(f"/assessment/{year}").get_data(as_text=True)
+    [href] = links(page, ".xlsx")
+    assert href == f"/assessment/{year}.xlsx"
+    response = web.get(href)
+    assert "%E8%80%83%E6%A0%B8%E7%BB%9F%E8%AE%A1" in response.headers["Content-Disposition"]
+    rows = sheet_rows(response, f"考核统计{year}")
+    assert rows[0] == ["部门", "账号", "提交申请", "年检按时", "年检逾期", "年检未交", "限期整改",
+                       "不合格", "责令注销", "冒用举报", "审批用时中位数（小时）"]
+    by_name = {r[0]: r[1:] for r in rows[1:]}
+    assert by_name["文法学院"][:5] == [1, 1, 0, 0, 1]  # its account, its 登记, its missing 年检
+    assert by_name["文法学院"][9] is not None and by_name["理工学院"][9] is None
+    assert rows[-1][0] == "合计"
+    assert rows[-1][1:10] == [sum(r[i] for r in rows[1:-1]) for i in range(1, 10)]
+    # the page shows the same figures, row for row
+    row = page.split('data-department="5"')[1].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].split("<")[0] for c in row.split("<td")[2:11]]
+    assert cells == [str(v) for v in by_name["文法学院"][:9]]
+    assert web.get("/assessment/1999.xlsx").status_code == 404

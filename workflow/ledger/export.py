@@ -1,5 +1,5 @@
 """Excel workbooks of the office's lists (issue #12 §1): the registry (备案台账), filings, the
-annual review's progress and the audit log, each read through the same query as its page
+annual review's progress, the yearly assessment and the audit log, each read through the same query as its page
 (workflow.queries, workflow.review) and so behind the same permissions.
 
 Rows are read a chunk at a time through one streamed query (workflow.ledger.stream), with
@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.clock import SHANGHAI
 from models import Account, AuditLog, Department, Filing
-from workflow import unanswered
+from workflow import statistics, unanswered
 from workflow.access import Viewer
 from workflow.forms.answers import show
 from workflow.forms.catalog import REGISTER
@@ -202,6 +202,22 @@ def review_workbook(session, year: int, out) -> None:
     xlsx.add_sheet(book, sheets["unanswered"],
                    [xlsx.Header(words["department"], 24), xlsx.Header(words["heads"], 24)],
                    ([d.name, "、".join(heads[u] for u in d.heads)] for d in silent))
+    book.save(out)
+
+
+def assessment_workbook(session, year: int, review_due: date, out) -> None:
+    """Write the yearly assessment (art. 16) for `year`: the page's figures per department and
+    their 合计 (workflow.statistics.assessment)."""
+    words, counts = texts().columns, texts().assessment
+    rows = statistics.assessment(session, year, review_due)
+    total = statistics.assessment_total(rows, words["total"])
+    book = xlsx.workbook()
+    xlsx.add_sheet(book, f"{texts().sheets['assessment']}{year}",
+                   [xlsx.Header(words["department"], 20),
+                    *(xlsx.Header(word, 10) for word in counts.values()),
+                    xlsx.Header(words["median_hours"], 14)],
+                   ([r.name, *(getattr(r, key) for key in counts), r.median_hours]
+                    for r in [*rows, total]))
     book.save(out)
 
 
