@@ -6,18 +6,20 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 from sqlalchemy import select
 
 from bot import outbox
 from bot.notify import card_is_live
 from bot.reminders.common import Planned, review_window
+from bot.reminders.plan import NUDGE_BATCH
 from bot.render import render_card
 from bot.sql import dialect_insert
-from models import Account, Card, Filing, ReminderSent
+from models import Account, Card, Department, Filing, ReminderSent, User
 from workflow.kinds import kind_of, stage_of
 from workflow.queries import names_of
-from workflow.review import review_progress
+from workflow.review_digest import digest_progress
 from workflow.uow import UnitOfWork
 
 
@@ -39,27 +41,63 @@ def record(session, planned: list[Planned], today: date) -> list[Planned]:
     return [p for p in planned if (p.kind, p.target, p.period, p.seq) in inserted]
 
 
-def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
-    """Outbox messages for the reminders due: one message per person, listing their accounts."""
+class Reminded(NamedTuple):
+    """An account in a person's annual reminder (templates read a.name, a.seq…)."""
+
+    id: int
+    name: str
+    filing_no: str | None
+    seq: int
+
+
+class Annual:
+    """The annual reminders a run inserted, gathered per person as the campaign's chunks are
+    recorded, so that each administrator (and head) gets one message listing all their
+    accounts, whichever departments and chunks they are in. Holds one small tuple per account
+    reminded, not the chunks' Planned reminders."""
+
+    def __init__(self):
+        self.per_admin: dict[str, list[Reminded]] = defaultdict(list)
+        self.per_head: dict[str, list[Reminded]] = defaultdict(list)
+        self.count = 0
+
+    def add(self, due: list[Planned]) -> list[Planned]:
+        """Take the annual reminders of `due`; return the others."""
+        others = []
+        for p in due:
+            if p.kind != "annual":
+                others.append(p)
+                continue
+            account = p.data["account"]
+            item = Reminded(account["id"], account["name"], account["filing_no"], p.seq)
+            for userid in p.data["admins"]:
+                self.per_admin[userid].append(item)
+            for userid in p.data["heads"]:
+                self.per_head[userid].append(item)
+            self.count += 1
+        return others
+
+
+def deliver(job: UnitOfWork, due: list[Planned], today: date,
+            annual: Annual | None = None) -> dict:
+    """Outbox messages for the reminders due: one message per person, listing their accounts
+    (the annual ones gathered in `annual` as the campaign was recorded, and those in `due`)."""
+    annual = annual or Annual()
     by_kind = defaultdict(list)
-    for p in due:
+    for p in annual.add(due):
         by_kind[p.kind].append(p)
     report = {kind: len(items) for kind, items in by_kind.items()}
+    if annual.count:
+        report["annual"] = annual.count
     start, end = review_window(job.settings, today.year)
     last_week = end - today < timedelta(days=7) and today <= end
-    per_admin, per_head = defaultdict(list), defaultdict(list)
-    for p in by_kind["annual"]:
-        for userid in p.data["admins"]:
-            per_admin[userid].append(p.data["account"] | {"seq": p.seq})
-        for userid in p.data["heads"]:
-            per_head[userid].append(p.data["account"] | {"seq": p.seq})
-    for userid, accounts in per_admin.items():
+    for userid, accounts in annual.per_admin.items():
         if len(accounts) <= CARD_BUTTONS:  # a card whose buttons start the 年检 form
             annual_card(job, userid, accounts, today, last_week, end)
         else:
             job.tell([userid], "reminders/annual", automatic=True, accounts=accounts,
                      year=today.year - 1, last_week=last_week, end=end)
-    for userid, accounts in per_head.items():
+    for userid, accounts in annual.per_head.items():
         job.tell([userid], "reminders/escalation", automatic=True, accounts=accounts,
                  year=today.year - 1, end=end)
     zero_heads = sorted({u for p in by_kind["zero"] for u in p.recipients})
@@ -67,10 +105,11 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
         job.tell(zero_heads, "reminders/zero", automatic=True, year=today.year - 1, end=end)
     for p in by_kind["digest"] + by_kind["final"]:
         job.tell(p.recipients, "reminders/digest", automatic=True,
-                 **review_progress(job.session, p.data["year"]), final=p.data["final"],
+                 **digest_progress(job.session, p.data["year"]), final=p.data["final"],
                  year=p.data["year"], today=today, end=end)
+    cards, _read_along = open_cards(job.session, [p.data["filing"] for p in by_kind["nudge"]])
     for p in by_kind["nudge"]:
-        nudge(job, p)
+        nudge(job, p, cards)
     for p in by_kind["deadline"]:
         deadline(job, p, today)
     for p in by_kind["stalled"]:
@@ -85,7 +124,7 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date) -> dict:
 CARD_BUTTONS = 5  # a button_interaction card holds at most 6 buttons (doc 90236)
 
 
-def annual_card(job: UnitOfWork, userid: str, accounts: list[dict], today: date, last_week: bool,
+def annual_card(job: UnitOfWork, userid: str, accounts: list[Reminded], today: date, last_week: bool,
                 end: date) -> None:
     """The annual reminder as a card: one button per account starts its 年检 form."""
     task_id = f"annual-{today:%Y%m%d}-{secrets.token_hex(6)}"
@@ -97,14 +136,31 @@ def annual_card(job: UnitOfWork, userid: str, accounts: list[dict], today: date,
     job.enqueued += 1
 
 
-def nudge(job: UnitOfWork, p: Planned) -> None:
+def open_cards(session, filings: list[Filing]) -> tuple[dict[tuple[int, str], Card], list]:
+    """The latest card still open of each filing's current stage, read NUDGE_BATCH filings
+    at a time; and the filings' submitters and departments, read along: while the caller
+    holds them, the session's identity map answers the new cards' `session.get` without a
+    query."""
+    latest, keep = {}, []
+    for start in range(0, len(filings), NUDGE_BATCH):
+        batch = filings[start:start + NUDGE_BATCH]
+        for card in session.scalars(select(Card).where(
+                Card.filing_id.in_([f.id for f in batch]), Card.closed_text.is_(None))
+                .order_by(Card.id)):
+            latest[card.filing_id, card.stage] = card  # the highest id wins
+        keep += session.scalars(select(User).where(
+            User.userid.in_({f.submitter for f in batch}))).all()
+        keep += session.scalars(select(Department).where(
+            Department.id.in_({f.department_id for f in batch if f.department_id}))).all()
+    current = {(f.id, stage_of(f).name) for f in filings}
+    return {key: card for key, card in latest.items() if key in current}, keep
+
+
+def nudge(job: UnitOfWork, p: Planned, cards: dict) -> None:
     """Remind the approvers; re-send the card when its response code can no longer update."""
-    filing = job.session.get(Filing, p.data["filing_id"])
+    filing = p.data["filing"]
     stage = stage_of(filing)
-    card = job.session.scalar(select(Card).where(Card.filing_id == filing.id,
-                                                 Card.stage == stage.name,
-                                                 Card.closed_text.is_(None))
-                              .order_by(Card.id.desc()).limit(1))
+    card = cards.get((filing.id, stage.name))
     now = job.as_of.now()
     fresh = card_is_live(card, now)
     job.tell(p.recipients, "reminders/nudge", automatic=True, filing=filing, stage=stage, days=(

@@ -4,9 +4,10 @@ each as a list of Planned reminders (nothing is written here)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, or_, select
 
 from bot.reminders.common import (
     DEADLINE_NOTICE,
@@ -31,50 +32,45 @@ from models import (
     ZeroReport,
 )
 from workflow.deadlines import OPEN_CASES
+from workflow.deciders import Preloaded
 from workflow.kinds import stage_of
-from workflow.review import reviewed_accounts
+from workflow.review import account_state
 from workflow.roles import holders
 from workflow.routing import approvers
 
 
-def campaign(session, settings, today: date) -> list[Planned]:
-    """Annual review (art. 7) for last year: every active account without a 年检 for it."""
+CHUNK = 5_000  # accounts planned and recorded at a time: the run's memory does not grow with
+# the registry (tests set it tiny to cross chunk boundaries)
+
+
+def campaign(session, settings, today: date, *, chunk: int | None = None
+             ) -> Iterator[list[Planned]]:
+    """Annual review (art. 7) for last year: every active account without a 年检 for it, not
+    reminded within REMIND_EVERY, in lists of at most `chunk` (by account id); then the
+    departments with no account (零报告 notices) in a last list.
+
+    The accounts due are selected in SQL (an anti-join on the reviewed accounts and on the
+    last reminder), a page at a time by keyset (id > the last one read): no list of every
+    account, reviewed account or reminder is built in Python, and a page is read only after
+    the previous one was recorded (SQLite cannot be written under an open read cursor of the
+    same table safely)."""
     start, end = review_window(settings, today.year)
     if not start <= today <= end:
-        return []
+        return
     year = today.year - 1
     period = str(year)
-    reviewed = reviewed_accounts(session, year)
-    last = dict(session.execute(
-        select(ReminderSent.target, func.max(ReminderSent.seq))
-        .where(ReminderSent.kind == "annual", ReminderSent.period == period)
-        .group_by(ReminderSent.target)).all())
-    last_on = dict(session.execute(
-        select(ReminderSent.target, func.max(ReminderSent.sent_on))
-        .where(ReminderSent.kind == "annual", ReminderSent.period == period)
-        .group_by(ReminderSent.target)).all())
     heads = department_heads_map(session)
     active = active_userids(session)
+    query = due_accounts(year, today)
+    after = 0
+    while True:
+        rows = session.execute(query.where(Account.id > after)
+                               .limit(chunk or CHUNK)).all()
+        if not rows:
+            break
+        after = rows[-1].id
+        yield [annual_reminder(account, period, heads, active) for account in rows]
     planned = []
-    for account in session.execute(select(
-            Account.id, Account.name, Account.filing_no, Account.department_id,
-            Account.admin_userids, Account.platform)
-            .where(Account.status == AccountStatus.ACTIVE)).all():
-        if account.id in reviewed:
-            continue
-        target = str(account.id)
-        sent_on = last_on.get(target)
-        if sent_on is not None and today - sent_on < REMIND_EVERY:
-            continue
-        seq = last.get(target, 0) + 1
-        admins = [u for u in (account.admin_userids or []) if u in active]
-        dept_heads = heads.get(account.department_id, [])
-        recipients = admins or dept_heads
-        escalate = dept_heads if seq >= ESCALATE_FROM else []
-        planned.append(Planned("annual", target, period, seq,
-                               sorted(set(recipients) | set(escalate)), {
-            "account": {"id": account.id, "name": account.name, "filing_no": account.filing_no},
-            "admins": recipients, "heads": escalate, "department_id": account.department_id}))
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
     with_accounts = set(session.scalars(select(Account.department_id)
                                         .where(Account.status == AccountStatus.ACTIVE)))
@@ -86,7 +82,40 @@ def campaign(session, settings, today: date) -> list[Planned]:
         if dept_id in with_accounts or dept_id in zero or zero_last.get(str(dept_id), 0) >= 1:
             continue
         planned.append(Planned("zero", str(dept_id), period, 1, dept_heads, {"year": year}))
-    return planned
+    yield planned
+
+
+def due_accounts(year: int, today: date):
+    """SQL, by id: the active accounts with nothing for `year` (workflow.review's "missing")
+    and no annual reminder within REMIND_EVERY: (id, name, filing_no, department_id,
+    admin_userids, seq of their last reminder or None)."""
+    period = str(year)
+    last = (select(ReminderSent.target, func.max(ReminderSent.seq).label("seq"),
+                   func.max(ReminderSent.sent_on).label("sent_on"))
+            .where(ReminderSent.kind == "annual", ReminderSent.period == period)
+            .group_by(ReminderSent.target)).subquery()
+    states, state = account_state(year)
+    return (select(Account.id, Account.name, Account.filing_no, Account.department_id,
+                   Account.admin_userids, last.c.seq)
+            .outerjoin(states, states.c.account_id == Account.id)
+            .outerjoin(last, last.c.target == cast(Account.id, String))
+            .where(Account.status == AccountStatus.ACTIVE, state == "missing",
+                   or_(last.c.sent_on.is_(None), last.c.sent_on <= today - REMIND_EVERY))
+            .order_by(Account.id))
+
+
+def annual_reminder(account, period: str, heads: dict, active: set) -> Planned:
+    """The reminder of one account due: its administrators still in the directory (else the
+    department's heads), and from the ESCALATE_FROM-th reminder on the heads as well."""
+    seq = (account.seq or 0) + 1
+    admins = [u for u in (account.admin_userids or []) if u in active]
+    dept_heads = heads.get(account.department_id, [])
+    recipients = admins or dept_heads
+    escalate = dept_heads if seq >= ESCALATE_FROM else []
+    return Planned("annual", str(account.id), period, seq,
+                   sorted(set(recipients) | set(escalate)), {
+        "account": {"id": account.id, "name": account.name, "filing_no": account.filing_no},
+        "admins": recipients, "heads": escalate, "department_id": account.department_id})
 
 
 def department_heads_map(session) -> dict[int, list[str]]:
@@ -121,40 +150,59 @@ def digests(session, settings, today: date) -> list[Planned]:
     return planned
 
 
-def nudges(session, clock, today: date) -> list[Planned]:
+NUDGE_BATCH = 500  # waiting filings read, and their nudges looked up, at a time
+
+
+def nudges(session, clock, today: date, *, batch: int = NUDGE_BATCH) -> list[Planned]:
     """催办: a filing waiting at a stage for more than 3 days, every 2 days, 3 times at most;
-    then, for a stage that names one, its `escalate_to` role is told once."""
+    then, for a stage that names one, its `escalate_to` role is told once.
+
+    The waiting filings are read `batch` at a time with their nudges so far (one grouped
+    query per batch); departments' heads and roles' holders are read once for the run
+    (workflow.deciders.Preloaded), so a day with thousands of nudges asks no query per
+    filing (except for stages decided per account: routing.account_keepers)."""
     cutoff = clock.now() - NUDGE_AFTER
-    planned = []
-    waiting = session.scalars(select(Filing).where(Filing.status.in_(FilingStatus.waiting_ones()),
-                                                   Filing.updated_at < cutoff)).all()
-    for filing in waiting:
-        stage = stage_of(filing)
-        target, period = f"{filing.id}:{stage.name}", f"v{filing.version}"
-        rows = session.execute(select(ReminderSent.seq, ReminderSent.sent_on).where(
-            ReminderSent.kind == "nudge", ReminderSent.target == target,
-            ReminderSent.period == period)).all()
-        if any(today - sent_on < NUDGE_EVERY for _, sent_on in rows):
-            continue
-        if len(rows) >= NUDGE_MAX:
-            planned += escalation(session, filing, stage, target, period)
-            continue
-        recipients = approvers(session, filing, stage)
-        if recipients:
-            planned.append(Planned("nudge", target, period, len(rows) + 1, recipients,
-                                   {"filing_id": filing.id}))
-    return planned
+    lookup = Preloaded(session)
+    query = (select(Filing).where(Filing.status.in_(FilingStatus.waiting_ones()),
+                                  Filing.updated_at < cutoff).order_by(Filing.id))
+    planned, after = [], 0
+    while True:
+        waiting = session.scalars(query.where(Filing.id > after).limit(batch)).all()
+        if not waiting:
+            return planned
+        after = waiting[-1].id
+        at = {f"{f.id}:{stage_of(f).name}": f for f in waiting}
+        sent = {(row.target, row.period): row for row in session.execute(
+            select(ReminderSent.target, ReminderSent.period, func.count().label("count"),
+                   func.max(ReminderSent.sent_on).label("last"))
+            .where(ReminderSent.kind == "nudge", ReminderSent.target.in_(list(at)))
+            .group_by(ReminderSent.target, ReminderSent.period))}
+        stalled = set(session.execute(
+            select(ReminderSent.target, ReminderSent.period)
+            .where(ReminderSent.kind == "stalled", ReminderSent.target.in_(list(at)))).all())
+        for target, filing in at.items():
+            stage, period = stage_of(filing), f"v{filing.version}"
+            history = sent.get((target, period))
+            count = history.count if history else 0
+            if history and today - history.last < NUDGE_EVERY:
+                continue
+            if count >= NUDGE_MAX:
+                if (target, period) not in stalled:
+                    planned += escalation(lookup, filing, stage, target, period)
+                continue
+            recipients = approvers(session, filing, stage, lookup=lookup)
+            if recipients:
+                planned.append(Planned("nudge", target, period, count + 1, recipients,
+                                       {"filing_id": filing.id, "filing": filing}))
 
 
-def escalation(session, filing, stage, target: str, period: str) -> list[Planned]:
-    """After the last nudge, once: the stage's `escalate_to` role (the office, for 举报 left
-    with tech) is told the filing is stuck."""
+def escalation(lookup, filing, stage, target: str, period: str) -> list[Planned]:
+    """After the last nudge, once (the caller checked it was not sent): the stage's
+    `escalate_to` role (the office, for 举报 left with tech) is told the filing is stuck."""
     if not stage.escalate_to:
         return []
-    recipients = [u for u in holders(session, stage.escalate_to) if u != filing.submitter]
-    if not recipients or session.scalar(select(ReminderSent.id).where(
-            ReminderSent.kind == "stalled", ReminderSent.target == target,
-            ReminderSent.period == period)) is not None:
+    recipients = [u for u in lookup.holders(stage.escalate_to) if u != filing.submitter]
+    if not recipients:
         return []
     return [Planned("stalled", target, period, 1, recipients,
                     {"filing_id": filing.id, "nudges": NUDGE_MAX})]
