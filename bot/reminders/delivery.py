@@ -86,9 +86,8 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date,
     by_kind = defaultdict(list)
     for p in annual.add(due):
         by_kind[p.kind].append(p)
-    report = {kind: len(items) for kind, items in by_kind.items()}
-    if annual.count:
-        report["annual"] = annual.count
+    report = {"annual": annual.count} if annual.count else {}  # first, as planned
+    report |= {kind: len(items) for kind, items in by_kind.items()}
     start, end = review_window(job.settings, today.year)
     last_week = end - today < timedelta(days=7) and today <= end
     for userid, accounts in annual.per_admin.items():

@@ -34,7 +34,7 @@ from models import (
 from workflow.deadlines import OPEN_CASES
 from workflow.deciders import Preloaded
 from workflow.kinds import stage_of
-from workflow.review import account_state
+from workflow.review import counting_annuals
 from workflow.roles import holders
 from workflow.routing import approvers
 
@@ -86,21 +86,28 @@ def campaign(session, settings, today: date, *, chunk: int | None = None
 
 
 def due_accounts(year: int, today: date):
-    """SQL, by id: the active accounts with nothing for `year` (workflow.review's "missing")
-    and no annual reminder within REMIND_EVERY: (id, name, filing_no, department_id,
-    admin_userids, seq of their last reminder or None)."""
+    """SQL, by id: the active accounts with nothing for `year` (workflow.review's "missing":
+    no counting 年检, not marked reviewed) and no annual reminder within REMIND_EVERY:
+    (id, name, filing_no, department_id, admin_userids, seq of their last reminder or None).
+
+    The reminders are looked up per account by their unique index (correlated), not grouped
+    over every reminder of the year: a page of accounts costs its own rows, plus the year's
+    counting 年检 ids."""
     period = str(year)
-    last = (select(ReminderSent.target, func.max(ReminderSent.seq).label("seq"),
-                   func.max(ReminderSent.sent_on).label("sent_on"))
-            .where(ReminderSent.kind == "annual", ReminderSent.period == period)
-            .group_by(ReminderSent.target)).subquery()
-    states, state = account_state(year)
+    reminded = (ReminderSent.kind == "annual", ReminderSent.period == period,
+                ReminderSent.target == cast(Account.id, String))
+    seq = select(func.max(ReminderSent.seq)).where(*reminded).correlate(Account)
+    recent = select(ReminderSent.id).where(*reminded,
+                                           ReminderSent.sent_on > today - REMIND_EVERY)
+    # the accounts with a counting 年检: read once per page (a hashed NOT IN), as a lookup per
+    # account SQLite would scan every 年检 of the year by its (kind, year) index
+    counted = select(Filing.account_id).where(Filing.account_id.is_not(None),
+                                              counting_annuals(year))
     return (select(Account.id, Account.name, Account.filing_no, Account.department_id,
-                   Account.admin_userids, last.c.seq)
-            .outerjoin(states, states.c.account_id == Account.id)
-            .outerjoin(last, last.c.target == cast(Account.id, String))
-            .where(Account.status == AccountStatus.ACTIVE, state == "missing",
-                   or_(last.c.sent_on.is_(None), last.c.sent_on <= today - REMIND_EVERY))
+                   Account.admin_userids, seq.scalar_subquery().label("seq"))
+            .where(Account.status == AccountStatus.ACTIVE,
+                   func.coalesce(Account.last_review_year, 0) < year,
+                   Account.id.not_in(counted), ~recent.correlate(Account).exists())
             .order_by(Account.id))
 
 
