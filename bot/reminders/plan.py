@@ -49,11 +49,10 @@ def campaign(session, settings, today: date, *, chunk: int | None = None
     reminded within REMIND_EVERY, in lists of at most `chunk` (by account id); then the
     departments with no account (零报告 notices) in a last list.
 
-    The accounts due are selected in SQL (an anti-join on the reviewed accounts and on the
-    last reminder), a page at a time by keyset (id > the last one read): no list of every
+    The accounts due are selected in SQL (due_accounts: without a counting 年检, not reminded
+    lately), a page of `chunk` active accounts at a time by id range: no list of every
     account, reviewed account or reminder is built in Python, and a page is read only after
-    the previous one was recorded (SQLite cannot be written under an open read cursor of the
-    same table safely)."""
+    the previous one was recorded (no read cursor stays open on the tables being written)."""
     start, end = review_window(settings, today.year)
     if not start <= today <= end:
         return
@@ -61,15 +60,16 @@ def campaign(session, settings, today: date, *, chunk: int | None = None
     period = str(year)
     heads = department_heads_map(session)
     active = active_userids(session)
-    query = due_accounts(year, today)
     after = 0
-    while True:
-        rows = session.execute(query.where(Account.id > after)
-                               .limit(chunk or CHUNK)).all()
-        if not rows:
-            break
-        after = rows[-1].id
-        yield [annual_reminder(account, period, heads, active) for account in rows]
+    while after is not None:
+        # the page: the next `chunk` active accounts by id (an index range), then those due
+        upto = session.scalar(select(Account.id).where(
+            Account.status == AccountStatus.ACTIVE, Account.id > after)
+            .order_by(Account.id).offset((chunk or CHUNK) - 1).limit(1))
+        rows = session.execute(due_accounts(year, today, after, upto)).all()
+        if rows:
+            yield [annual_reminder(account, period, heads, active) for account in rows]
+        after = upto
     planned = []
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
     with_accounts = set(session.scalars(select(Account.department_id)
@@ -85,29 +85,34 @@ def campaign(session, settings, today: date, *, chunk: int | None = None
     yield planned
 
 
-def due_accounts(year: int, today: date):
-    """SQL, by id: the active accounts with nothing for `year` (workflow.review's "missing":
-    no counting 年检, not marked reviewed) and no annual reminder within REMIND_EVERY:
-    (id, name, filing_no, department_id, admin_userids, seq of their last reminder or None).
+def due_accounts(year: int, today: date, after: int, upto: int | None):
+    """SQL, by id, for the accounts after < id <= upto (no upper bound when None): the
+    active ones with nothing for `year` (workflow.review's "missing": no counting 年检, not
+    marked reviewed) and no annual reminder within REMIND_EVERY: (id, name, filing_no,
+    department_id, admin_userids, seq of their last reminder or None).
 
-    The reminders are looked up per account by their unique index (correlated), not grouped
-    over every reminder of the year: a page of accounts costs its own rows, plus the year's
-    counting 年检 ids."""
+    A page costs its own rows: the reminders are looked up per account by their unique index
+    (scalar lookups, which PostgreSQL cannot plan as a join on the statistics of before the
+    run, when the table was empty), and the counting 年检 are those of the page's ids (a NOT
+    IN list no longer than the page: hashed on PostgreSQL, a list on SQLite, which would look
+    them up per account by the year's (kind, year) index instead of the account's)."""
     period = str(year)
     reminded = (ReminderSent.kind == "annual", ReminderSent.period == period,
                 ReminderSent.target == cast(Account.id, String))
-    seq = select(func.max(ReminderSent.seq)).where(*reminded).correlate(Account)
-    recent = select(ReminderSent.id).where(*reminded,
-                                           ReminderSent.sent_on > today - REMIND_EVERY)
-    # the accounts with a counting 年检: read once per page (a hashed NOT IN), as a lookup per
-    # account SQLite would scan every 年检 of the year by its (kind, year) index
-    counted = select(Filing.account_id).where(Filing.account_id.is_not(None),
-                                              counting_annuals(year))
+    seq = select(func.max(ReminderSent.seq)).where(*reminded).correlate(Account) \
+        .scalar_subquery()
+    last_on = select(func.max(ReminderSent.sent_on)).where(*reminded).correlate(Account) \
+        .scalar_subquery()
+    in_page = [Account.id > after, *([Account.id <= upto] if upto is not None else [])]
+    counted = select(Filing.account_id).where(
+        Filing.account_id > after, *([Filing.account_id <= upto] if upto is not None else []),
+        counting_annuals(year))
     return (select(Account.id, Account.name, Account.filing_no, Account.department_id,
-                   Account.admin_userids, seq.scalar_subquery().label("seq"))
-            .where(Account.status == AccountStatus.ACTIVE,
+                   Account.admin_userids, seq.label("seq"))
+            .where(*in_page, Account.status == AccountStatus.ACTIVE,
                    func.coalesce(Account.last_review_year, 0) < year,
-                   Account.id.not_in(counted), ~recent.correlate(Account).exists())
+                   Account.id.not_in(counted),
+                   or_(last_on.is_(None), last_on <= today - REMIND_EVERY))
             .order_by(Account.id))
 
 
