@@ -24,6 +24,7 @@ The machine is shared and noisy: read each time against the baseline of the same
     python bench/scale.py                                  # SQLite, a temporary file
     python bench/scale.py --database postgresql+psycopg://postgres@127.0.0.1/scale_h4
     python bench/scale.py --accounts 2000 --callback-seconds 2 --json   # a smoke run
+    python bench/scale.py --only reminders                 # baseline + the reminder figures
 
 A PostgreSQL database must be empty (or pass --reset to drop its tables first).
 """
