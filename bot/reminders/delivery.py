@@ -101,7 +101,7 @@ class Annual:
             if p.kind != "annual":
                 others.append(p)
                 continue
-            item = (p.data["account"]["id"], p.seq)
+            item = (p.data["account_id"], p.seq)
             for userid in p.data["admins"]:
                 self.per_admin[userid].append(item)
             for userid in p.data["heads"]:
@@ -130,11 +130,9 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date,
         job.tell(p.recipients, "reminders/digest", automatic=True,
                  **digest_progress(job.session, p.data["year"]), final=p.data["final"],
                  year=p.data["year"], today=today, end=end)
-    cards, _read_along = open_cards(job.session, [p.data["filing"] for p in by_kind["nudge"]])
-    for n, p in enumerate(by_kind["nudge"], 1):
-        nudge(job, p, cards)
-        if n % NUDGE_BATCH == 0:  # written as they go: the session keeps no pending rows
-            job.session.flush()
+    nudges = by_kind["nudge"]
+    for start in range(0, len(nudges), NUDGE_BATCH):
+        nudge_batch(job, nudges[start:start + NUDGE_BATCH])
     for p in by_kind["deadline"]:
         deadline(job, p, today)
     for p in by_kind["stalled"]:
@@ -209,36 +207,43 @@ def annual_card(job: UnitOfWork, accounts: list[Reminded], today: date, last_wee
 
 
 def open_cards(session, filings: list[Filing]) -> tuple[dict[tuple[int, str], Card], list]:
-    """The latest card still open of each filing's current stage, read NUDGE_BATCH filings
-    at a time; and the filings' submitters and departments, read along: while the caller
-    holds them, the session's identity map answers the new cards' `session.get` without a
-    query."""
-    latest, keep = {}, []
-    for start in range(0, len(filings), NUDGE_BATCH):
-        batch = filings[start:start + NUDGE_BATCH]
-        for card in session.scalars(select(Card).where(
-                Card.filing_id.in_([f.id for f in batch]), Card.closed_text.is_(None))
-                .order_by(Card.id)):
-            latest[card.filing_id, card.stage] = card  # the highest id wins
-        keep += session.scalars(select(User).where(
-            User.userid.in_({f.submitter for f in batch}))).all()
-        keep += session.scalars(select(Department).where(
-            Department.id.in_({f.department_id for f in batch if f.department_id}))).all()
+    """The latest card still open of each filing's current stage (one query); and the
+    filings' submitters and departments, read along: while the caller holds them, the
+    session's identity map answers the new cards' `session.get` without a query."""
+    latest = {}
+    for card in session.scalars(select(Card).where(
+            Card.filing_id.in_([f.id for f in filings]), Card.closed_text.is_(None))
+            .order_by(Card.id)):
+        latest[card.filing_id, card.stage] = card  # the highest id wins
+    keep = [*session.scalars(select(User).where(
+                User.userid.in_({f.submitter for f in filings}))),
+            *session.scalars(select(Department).where(
+                Department.id.in_({f.department_id for f in filings if f.department_id})))]
     current = {(f.id, stage_of(f).name) for f in filings}
     return {key: card for key, card in latest.items() if key in current}, keep
 
 
-def nudge(job: UnitOfWork, p: Planned, cards: dict) -> None:
-    """Remind the approvers; re-send the card when its response code can no longer update."""
-    filing = p.data["filing"]
-    stage = stage_of(filing)
-    card = cards.get((filing.id, stage.name))
-    now = job.as_of.now()
-    fresh = card_is_live(card, now)
-    job.tell(p.recipients, "reminders/nudge", automatic=True, filing=filing, stage=stage, days=(
-        now - filing.updated_at).days, resend=not fresh)
-    if not fresh:
-        job.send_card(filing, stage, p.recipients)
+def nudge_batch(job: UnitOfWork, batch: list[Planned]) -> None:
+    """Remind the approvers of a batch of filings; re-send the card of those whose response
+    code can no longer update. The texts go in as plain rows (outbox.enqueue_many), before
+    the batch's cards (so a text announcing a card is queued ahead of it); the batch is
+    flushed, so the session keeps no pending rows."""
+    cards, _read_along = open_cards(job.session, [p.data["filing"] for p in batch])
+    now, texts, resend = job.as_of.now(), [], []
+    for p in batch:
+        filing = p.data["filing"]
+        stage = stage_of(filing)
+        fresh = card_is_live(cards.get((filing.id, stage.name)), now)
+        texts.append((p.recipients, text("reminders/nudge", filing=filing, stage=stage,
+                                         days=(now - filing.updated_at).days,
+                                         resend=not fresh)))
+        if not fresh:
+            resend.append((filing, stage, p.recipients))
+    job.enqueued += outbox.enqueue_many(job.session, texts, now=job.clock.now(),
+                                        automatic=True)
+    for filing, stage, recipients in resend:
+        job.send_card(filing, stage, recipients)
+    job.session.flush()
 
 
 def deadline(job: UnitOfWork, p: Planned, today: date) -> None:

@@ -88,8 +88,8 @@ def campaign(session, settings, today: date, *, chunk: int | None = None
 def due_accounts(year: int, today: date, after: int, upto: int | None):
     """SQL, by id, for the accounts after < id <= upto (no upper bound when None): the
     active ones with nothing for `year` (workflow.review's "missing": no counting 年检, not
-    marked reviewed) and no annual reminder within REMIND_EVERY: (id, name, filing_no,
-    department_id, admin_userids, seq of their last reminder or None).
+    marked reviewed) and no annual reminder within REMIND_EVERY: (id, department_id,
+    admin_userids, seq of their last reminder or None).
 
     A page costs its own rows: the reminders are looked up per account by their unique index
     (scalar lookups, which PostgreSQL cannot plan as a join on the statistics of before the
@@ -107,8 +107,7 @@ def due_accounts(year: int, today: date, after: int, upto: int | None):
     counted = select(Filing.account_id).where(
         Filing.account_id > after, *([Filing.account_id <= upto] if upto is not None else []),
         counting_annuals(year))
-    return (select(Account.id, Account.name, Account.filing_no, Account.department_id,
-                   Account.admin_userids, seq.label("seq"))
+    return (select(Account.id, Account.department_id, Account.admin_userids, seq.label("seq"))
             .where(*in_page, Account.status == AccountStatus.ACTIVE,
                    func.coalesce(Account.last_review_year, 0) < year,
                    Account.id.not_in(counted),
@@ -118,16 +117,15 @@ def due_accounts(year: int, today: date, after: int, upto: int | None):
 
 def annual_reminder(account, period: str, heads: dict, active: set) -> Planned:
     """The reminder of one account due: its administrators still in the directory (else the
-    department's heads), and from the ESCALATE_FROM-th reminder on the heads as well."""
+    department's heads), and from the ESCALATE_FROM-th reminder on the heads as well. (The
+    account's name is read again when the message is written: delivery.annual_messages.)"""
     seq = (account.seq or 0) + 1
-    admins = [u for u in (account.admin_userids or []) if u in active]
+    admins = [u for u in (account.admin_userids or ()) if u in active]
     dept_heads = heads.get(account.department_id, [])
     recipients = admins or dept_heads
     escalate = dept_heads if seq >= ESCALATE_FROM else []
-    return Planned("annual", str(account.id), period, seq,
-                   sorted(set(recipients) | set(escalate)), {
-        "account": {"id": account.id, "name": account.name, "filing_no": account.filing_no},
-        "admins": recipients, "heads": escalate, "department_id": account.department_id})
+    return Planned("annual", str(account.id), period, seq, sorted({*recipients, *escalate}),
+                   {"account_id": account.id, "admins": recipients, "heads": escalate})
 
 
 def department_heads_map(session) -> dict[int, list[str]]:
