@@ -248,3 +248,24 @@ def test_a_digest_with_few_missing_lists_them_without_a_total(app, session, cloc
     [digest] = [p["text"]["content"] for p in session.scalars(select(OutboxMessage.payload))
                 if "周报" in p.get("text", {}).get("content", "")]
     assert all(f"少量{i}" in digest for i in range(3)) and "……共" not in digest
+
+
+def test_queued_in_bulk_a_message_is_the_row_enqueue_text_and_enqueue_card_write(app, session,
+                                                                               clock):
+    from bot import outbox
+
+    card = {"card_type": "button_interaction", "task_id": "annual-x", "button_list": []}
+    many = [f"u{i}" for i in range(1001)]  # past BATCH_LIMIT: two rows
+    with Session(app.extensions["filingbot.engine"]) as s:
+        outbox.enqueue_text(s, many, "您好", now=clock.now(), automatic=True)
+        outbox.enqueue_card(s, ["zhangsan"], card, now=clock.now(), automatic=True)
+        s.commit()
+        assert outbox.enqueue_many(s, [
+            (many, {"msgtype": "text", "text": {"content": "您好"}}),
+            (["zhangsan"], {"msgtype": "template_card", "template_card": card})],
+            now=clock.now(), automatic=True) == 3
+        s.commit()
+    rows = [{k: v for k, v in row._mapping.items() if k != "id"}
+            for row in session.execute(select(OutboxMessage.__table__)
+                                       .order_by(OutboxMessage.id))]
+    assert len(rows) == 6 and rows[:3] == rows[3:]
