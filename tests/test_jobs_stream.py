@@ -204,9 +204,9 @@ def test_nudges_go_to_the_same_deciders_as_approvers_for_every_stage(app, sessio
 
 def test_batched_nudges_keep_the_rhythm_and_the_escalation(app, session, clock, runner):
     runner.invoke(args=["roles", "grant", "chenyi", "tech"])
-    wecom_filing = make_filing(app, kind="report", submitter="zhangsan", department_id=5,
+    report_id = make_filing(app, kind="report", submitter="zhangsan", department_id=5,
                                status="awaiting_tech")
-    session.execute(update(Filing).where(Filing.id == wecom_filing).values(
+    session.execute(update(Filing).where(Filing.id == report_id).values(
         updated_at=clock.now()))  # filed now on the test's clock
     start = clock.local_now().date()
     sent = {}
@@ -217,7 +217,7 @@ def test_batched_nudges_keep_the_rhythm_and_the_escalation(app, session, clock, 
                 sent.setdefault(kind, []).append(days)
     assert sent == {"nudge": [4, 6, 8], "stalled": [10]}
     rows = session.execute(select(ReminderSent.kind, ReminderSent.seq).where(
-        ReminderSent.target.like(f"{wecom_filing}:%"))).all()
+        ReminderSent.target.like(f"{report_id}:%"))).all()
     assert sorted(rows) == [("nudge", 1), ("nudge", 2), ("nudge", 3), ("stalled", 1)]
 
 
