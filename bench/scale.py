@@ -25,6 +25,7 @@ The machine is shared and noisy: read each time against the baseline of the same
     python bench/scale.py --database postgresql+psycopg://postgres@127.0.0.1/scale_h4
     python bench/scale.py --accounts 2000 --callback-seconds 2 --json   # a smoke run
     python bench/scale.py --only export --keep             # the baseline and the export alone
+    python bench/scale.py --only reminders                 # baseline + the reminder figures
     python bench/scale.py --database sqlite:////tmp/kept/scale.sqlite --reuse --only export
 
 A PostgreSQL database must be empty (or pass --reset to drop its tables first).
@@ -224,6 +225,7 @@ def subprocess_phase(args, phase: str, **extra) -> dict:
 
 
 FIGURES = ("campaign", "rerun", "monday", "digest", "pages", "export", "callbacks")
+GROUPS = {"reminders": ("campaign", "rerun", "monday", "digest")}  # --only names for several
 
 
 def loaded_counts(database: str) -> dict:
@@ -422,7 +424,7 @@ def parse_args(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--only", default=",".join(FIGURES),
                         help="comma-separated figures to measure besides the baseline: "
-                             f"{','.join(FIGURES)} (default: all)")
+                             f"{','.join(FIGURES)}, or {','.join(GROUPS)} (default: all)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the registry an earlier run loaded into --database "
                              "(no load; the reminders' figures then find last run's queue)")
@@ -434,7 +436,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.database and args.database.startswith("postgresql://"):
         args.database = "postgresql+psycopg://" + args.database[len("postgresql://"):]
-    args.only = {f.strip() for f in args.only.split(",") if f.strip()}
+    args.only = {g for f in args.only.split(",") if f.strip()
+                 for g in GROUPS.get(f.strip(), (f.strip(),))}
     if unknown := args.only - set(FIGURES):
         parser.error(f"--only: unknown figures {', '.join(sorted(unknown))}")
     if args.reuse and not args.database:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Account, Filing, User
+from workflow.deciders import Lookup
 from workflow.kinds import Stage, kind_of, stage_of
 from workflow.roles import department_heads, holders
 
@@ -18,29 +19,33 @@ class HeadsUnknown(Exception):
         self.department_id = department_id
 
 
-def approvers(session, filing, stage: Stage) -> list[str]:
-    """Userids entitled to decide `filing` at `stage`; never its submitter (SPEC §2)."""
+def approvers(session, filing, stage: Stage, *, lookup: Lookup | None = None) -> list[str]:
+    """Userids entitled to decide `filing` at `stage`; never its submitter (SPEC §2).
+    `lookup` answers who heads a department and holds a role (workflow.deciders: a job asking
+    about many filings passes one read once)."""
+    lookup = lookup or Lookup(session)
     if stage.deciders == "dept_heads":
-        userids = department_heads(session, filing.department_id)
+        userids = lookup.heads(filing.department_id)
     elif stage.deciders == "account_keepers":
-        userids = account_keepers(session, filing)
+        userids = account_keepers(session, filing, lookup=lookup)
     else:
-        userids = holders(session, stage.deciders)
+        userids = lookup.holders(stage.deciders)
     return [u for u in userids if u != filing.submitter or stage.submitter_decides]
 
 
-def account_keepers(session, filing) -> list[str]:
+def account_keepers(session, filing, *, lookup: Lookup | None = None) -> list[str]:
     """Who runs the filing's account on its platform: tech for an account it built (art. 6),
     else its administrators still in the directory, else the department's heads."""
+    lookup = lookup or Lookup(session)
     built = session.scalar(select(Filing.id).where(Filing.kind == "apply",
                                                    Filing.account_id == filing.account_id))
     if built is not None:
-        return holders(session, "tech")
+        return lookup.holders("tech")
     account = session.get(Account, filing.account_id) if filing.account_id else None
     admins = account.admin_userids if account is not None else []
     active = set(session.scalars(select(User.userid).where(
         User.userid.in_(admins), User.active.is_(True)))) if admins else set()
-    return [u for u in admins if u in active] or department_heads(session, filing.department_id)
+    return [u for u in admins if u in active] or lookup.heads(filing.department_id)
 
 
 def route(uow, filing) -> None:

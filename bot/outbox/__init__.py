@@ -11,6 +11,7 @@ from bot.outbox.enqueue import (
     BATCH_LIMIT,
     enqueue_card,
     enqueue_card_update,
+    enqueue_many,
     enqueue_text,
     release_text,
 )
@@ -20,5 +21,6 @@ from bot.outbox.status import outbox_status, requeue
 from bot.outbox.thread import DispatcherThread
 
 __all__ = ["BATCH_LIMIT", "Dispatcher", "DispatcherThread", "RETRYABLE_ERRORS", "backoff",
-           "describe_error", "enqueue_card", "enqueue_card_update", "enqueue_text",
+           "describe_error", "enqueue_card", "enqueue_card_update", "enqueue_many",
+           "enqueue_text",
            "is_retryable", "outbox_status", "prune", "release_text", "requeue"]

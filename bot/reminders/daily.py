@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.notify import unit_of_work
-from bot.reminders.delivery import deliver, record
+from bot.reminders.delivery import Annual, deliver, record
 from bot.reminders.plan import campaign, deadlines, digests, nudges, unanswered
 
 
@@ -18,11 +18,15 @@ def run(app, today: date, *, dry_run: bool = False, clock=None) -> dict:
     settings = app.config["SETTINGS"]
     with unit_of_work(app, as_of=as_of) as job:
         session = job.session
-        planned = [*campaign(session, settings, today), *unanswered(session, settings, today),
-                   *digests(session, settings, today),
+        # the campaign is recorded a chunk at a time as it is planned; its annual reminders
+        # are gathered per person (Annual)
+        annual, recorded = Annual(), []
+        for chunk in campaign(session, settings, today):
+            recorded += annual.add(record(session, chunk, today) if not dry_run else chunk)
+        planned = [*unanswered(session, settings, today), *digests(session, settings, today),
                    *nudges(session, as_of, today), *deadlines(session, today)]
         inserted = record(session, planned, today) if not dry_run else planned
-        report = deliver(job, inserted, today)
+        report = deliver(job, [*recorded, *inserted], today, annual)
         if not dry_run:
             job.commit()
     report["dry_run"] = dry_run
