@@ -24,6 +24,7 @@ The machine is shared and noisy: read each time against the baseline of the same
     python bench/scale.py                                  # SQLite, a temporary file
     python bench/scale.py --database postgresql+psycopg://postgres@127.0.0.1/scale_h4
     python bench/scale.py --accounts 2000 --callback-seconds 2 --json   # a smoke run
+    python bench/scale.py --only pages,callbacks           # some figures (and the baseline)
 
 A PostgreSQL database must be empty (or pass --reset to drop its tables first).
 """
@@ -61,6 +62,7 @@ GOALS = {  # issue #16, for 100,000 accounts: (seconds or p95 ms, peak RSS MB)
     "digest": (None, None),
     "pages": (150.0, None), "export": (15.0, 200), "callbacks": (50.0, None),
 }
+FIGURES = ("campaign", "rerun", "monday", "digest", "pages", "export", "callbacks")
 PAGES = ("/accounts", f"/review/{YEAR}")
 HEAD_DEPARTMENT = 2
 
@@ -268,17 +270,21 @@ def measure(args, size: Size) -> dict:
     log(f"baseline: {results['baseline']}")
     for name, day in (("campaign", CAMPAIGN_DAY), ("rerun", CAMPAIGN_DAY),
                       ("monday", DIGEST_DAY)):
-        results[name] = subprocess_phase(args, "reminders", day=day.isoformat())
-        log(f"{name}: {results[name]}")
-    results["digest"] = subprocess_phase(args, "digest", day=DIGEST_DAY.isoformat())
-    log(f"digest: {results['digest']}")
-    results["pages"] = subprocess_phase(args, "pages")
-    log(f"pages: {results['pages']}")
-    out = Path(args.folder) / "accounts.xlsx"
-    results["export"] = subprocess_phase(args, "export", out=out)
-    results["export"]["rows"] = count_rows(str(out))
-    log(f"export: {results['export']}")
-    if args.callback_seconds > 0:
+        if name in args.only:
+            results[name] = subprocess_phase(args, "reminders", day=day.isoformat())
+            log(f"{name}: {results[name]}")
+    if "digest" in args.only:
+        results["digest"] = subprocess_phase(args, "digest", day=DIGEST_DAY.isoformat())
+        log(f"digest: {results['digest']}")
+    if "pages" in args.only:
+        results["pages"] = subprocess_phase(args, "pages")
+        log(f"pages: {results['pages']}")
+    if "export" in args.only:
+        out = Path(args.folder) / "accounts.xlsx"
+        results["export"] = subprocess_phase(args, "export", out=out)
+        results["export"]["rows"] = count_rows(str(out))
+        log(f"export: {results['export']}")
+    if args.callback_seconds > 0 and "callbacks" in args.only:
         results["callbacks"] = scale_callbacks.measure(
             args.database, callback_users(size), seconds=args.callback_seconds,
             warmup=min(2.0, args.callback_seconds), clients=args.clients, workers=args.workers,
@@ -305,11 +311,13 @@ def table(results: dict, args, size: Size) -> list[dict]:
                         ("rerun", f"rerun {CAMPAIGN_DAY}"),
                         ("monday", f"next Monday's run {DIGEST_DAY}"),
                         ("digest", "weekly digest alone")):
+        if name not in results:
+            continue
         seconds, rss_goal = GOALS[name]
         rows.append({"what": label, "value": results[name]["seconds"], "unit": "s",
                      "goal": seconds, "rss_mb": results[name]["rss_mb"], "rss_goal": rss_goal,
                      "note": results[name]["output"]})
-    for page, figures in results["pages"]["pages"].items():
+    for page, figures in results.get("pages", {}).get("pages", {}).items():
         note = "" if figures["status"] == 200 else f"HTTP {figures['status']}"
         if figures["status"] == 403 and page.startswith("/review"):
             note = "403: a school-wide page, not a head's (by design)"
@@ -317,11 +325,12 @@ def table(results: dict, args, size: Size) -> list[dict]:
         rows.append({"what": f"page {page} p95", "value": figures["p95_ms"], "unit": "ms",
                      "goal": GOALS["pages"][0], "rss_mb": results["pages"]["rss_mb"],
                      "note": note or f"p50 {figures['p50_ms']:.1f} ms"})
-    export = results["export"]
-    rows.append({"what": "/accounts.xlsx export", "value": export["seconds"], "unit": "s",
-                 "goal": GOALS["export"][0], "rss_mb": export["rss_mb"],
-                 "rss_goal": GOALS["export"][1],
-                 "note": f"{export['rows']} rows, {export['bytes'] / 1e6:.1f} MB"})
+    if "export" in results:
+        export = results["export"]
+        rows.append({"what": "/accounts.xlsx export", "value": export["seconds"], "unit": "s",
+                     "goal": GOALS["export"][0], "rss_mb": export["rss_mb"],
+                     "rss_goal": GOALS["export"][1],
+                     "note": f"{export['rows']} rows, {export['bytes'] / 1e6:.1f} MB"})
     for content, figures in results.get("callbacks", {}).items():
         issues = [*(f"{k} x{v}" for k, v in figures["errors"].items()), *figures["problems"]]
         rows.append({"what": f"callback {content} p95 ({args.clients} clients, "
@@ -377,6 +386,9 @@ def parse_args(argv=None):
                         help="measured seconds per command (0: skip the callbacks)")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--only", default=",".join(FIGURES),
+                        help="the figures to measure, comma-separated (default: all of "
+                             f"{','.join(FIGURES)}); the baseline always runs")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save", help="also write the results as JSON to this file")
@@ -389,6 +401,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.database and args.database.startswith("postgresql://"):
         args.database = "postgresql+psycopg://" + args.database[len("postgresql://"):]
+    args.only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if args.only - set(FIGURES):
+        parser.error(f"--only: unknown figures {sorted(args.only - set(FIGURES))}")
     if args.loader == "auto":
         args.loader = "wrk" if shutil.which("wrk") else "python"
     return args

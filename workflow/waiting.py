@@ -85,8 +85,12 @@ def waiting_for(session, userid: str, *, among=None) -> list[tuple[Filing, Stage
 
 def waiting_page(session, userid: str, size: int) -> tuple[list[tuple[Filing, Stage]], int]:
     """The oldest `size` filings waiting for `userid`'s decision (with their stage), and how
-    many wait in all."""
-    clause = waiting_clause(session, userid)
-    total = session.scalar(select(func.count(Filing.id)).where(clause))
-    items = session.scalars(select(Filing).where(clause).order_by(Filing.id).limit(size))
-    return [(f, kind_of(f).stage_at(f.status)) for f in items], total
+    many wait in all.
+
+    One statement, the total counted over the whole set (a window): asked for the first rows
+    by id alone, PostgreSQL walks every filing in id order looking for the few waiting ones
+    (100 ms at 300,000 filings); reading the set through ix_filing_status_kind takes 1 ms."""
+    total = func.count().over().label("total")
+    rows = session.execute(select(Filing, total).where(waiting_clause(session, userid))
+                           .order_by(Filing.id).limit(size)).all()
+    return [(f, kind_of(f).stage_at(f.status)) for f, _ in rows], rows[0].total if rows else 0
