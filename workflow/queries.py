@@ -211,14 +211,15 @@ def waiting_filings(session, v: Viewer, page: int = 1, size: int = PAGE_SIZE,
     and the ids of those on the page that meet `mark` (an SQL condition: say, the viewer's
     own tasks, workflow.waiting.waiting_clause), read in the same statement.
 
-    Counted over the whole set in that statement too (a window, as workflow.waiting does):
-    a province's few thousand waiting filings are read through their status index, not
-    looked for by walking every filing in id order."""
+    Counted over the whole set in that statement too, and ordered by submission time, as
+    workflow.waiting.waiting_page is (see there): a province's few thousand waiting filings
+    are read through their status index, not looked for by walking every filing in id order."""
     page = max(1, page)
     query = filings_query(v, FilingFilters(statuses=FilingStatus.waiting_ones()))
     rows = session.execute(query.add_columns(case((mark, 1), else_=0).label("marked"),
                                              func.count().over().label("total"))
-                           .order_by(Filing.id).offset((page - 1) * size).limit(size)).all()
+                           .order_by(Filing.created_at, Filing.id)
+                           .offset((page - 1) * size).limit(size)).all()
     total = rows[0].total if rows else session.scalar(
         select(func.count()).select_from(query.subquery())) if page > 1 else 0
     return (Page([row[0] for row in rows], total, page, size),

@@ -87,10 +87,17 @@ def waiting_page(session, userid: str, size: int) -> tuple[list[tuple[Filing, St
     """The oldest `size` filings waiting for `userid`'s decision (with their stage), and how
     many wait in all.
 
-    One statement, the total counted over the whole set (a window): asked for the first rows
-    by id alone, PostgreSQL walks every filing in id order looking for the few waiting ones
-    (100 ms at 300,000 filings); reading the set through ix_filing_status_kind takes 1 ms."""
+    One statement: the total is counted over the whole set (a window), and the order is by
+    submission time, which no index gives. Ordered by id alone, PostgreSQL walks the primary
+    key from the oldest filing looking for the first waiting ones, the newest of the
+    registry (100 ms at 300,000 filings); this way it reads the few waiting filings through
+    ix_filing_status_kind and sorts them (1 ms). See OLDEST."""
     total = func.count().over().label("total")
     rows = session.execute(select(Filing, total).where(waiting_clause(session, userid))
-                           .order_by(Filing.id).limit(size)).all()
+                           .order_by(*OLDEST).limit(size)).all()
     return [(f, kind_of(f).stage_at(f.status)) for f, _ in rows], rows[0].total if rows else 0
+
+
+# Oldest first, for a page of waiting filings: submission time, then id. Not an indexed
+# column on purpose (above): an index on filing.created_at would bring the walk back.
+OLDEST = (Filing.created_at, Filing.id)
