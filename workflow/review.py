@@ -92,7 +92,7 @@ def department_counts(session, year: int) -> dict[int | None, dict[str, int]]:
             .select_from(Filing).join(Account, Account.id == Filing.account_id)
             .where(counting_annuals(year), Account.status == AccountStatus.ACTIVE, ~reviewed)
             .group_by(Account.department_id)):
-        row = rows[department_id]
+        row = rows.setdefault(department_id, {"done": 0, "pending": 0, "missing": 0})
         row["done"] += passed
         row["pending"] += counted - passed
         row["missing"] -= counted

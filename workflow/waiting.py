@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from models import Account, Filing
 from workflow.kinds import KINDS, Stage, kind_of
+from workflow.queries import OLDEST
 from workflow.roles import role_names
 from workflow.routing import approvers
 
@@ -91,13 +92,8 @@ def waiting_page(session, userid: str, size: int) -> tuple[list[tuple[Filing, St
     submission time, which no index gives. Ordered by id alone, PostgreSQL walks the primary
     key from the oldest filing looking for the first waiting ones, the newest of the
     registry (100 ms at 300,000 filings); this way it reads the few waiting filings through
-    ix_filing_status_kind and sorts them (1 ms). See OLDEST."""
+    ix_filing_status_kind and sorts them (1 ms). See workflow.queries.OLDEST."""
     total = func.count().over().label("total")
     rows = session.execute(select(Filing, total).where(waiting_clause(session, userid))
                            .order_by(*OLDEST).limit(size)).all()
     return [(f, kind_of(f).stage_at(f.status)) for f, _ in rows], rows[0].total if rows else 0
-
-
-# Oldest first, for a page of waiting filings: submission time, then id. Not an indexed
-# column on purpose (above): an index on filing.created_at would bring the walk back.
-OLDEST = (Filing.created_at, Filing.id)
