@@ -159,3 +159,26 @@ def test_the_review_page_lists_departments_a_page_at_a_time(web, runner, departm
     assert len(rows) == len(set(rows)) and set(range(100, 220)) <= set(rows)
     assert "第 3 / 3 页" in last  # with the sandbox directory's departments
     assert rows.index(100) > rows.index(101)  # 100 has nothing missing, 101 one
+
+
+def test_todo_asks_about_its_cards_in_one_query(app, wecom, province):
+    """The cards 待办 sent are still queued (not delivered): asking again, 待办 reads whether
+    they can still be tapped in one outbox query, not one per card (and sends its next five
+    fresh cards, for filings that have none yet)."""
+    office = wecom.as_user("wangwu")
+    assert office.say("待办").text.startswith(f"等您处理的事项共 {N} 件")
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["filingbot.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert office.say("待办").text.startswith(f"等您处理的事项共 {N} 件")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    outbox = [s for s in statements if "outboxmessage" in s.lower()]
+    reads = [s for s in outbox if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "card_task_id IN" in reads[0], reads
+    assert len(outbox) - len(reads) == 5  # the next five cards queued
