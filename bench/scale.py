@@ -27,6 +27,7 @@ The machine is shared and noisy: read each time against the baseline of the same
     python bench/scale.py --only export --keep             # the baseline and the export alone
     python bench/scale.py --only reminders                 # baseline + the reminder figures
     python bench/scale.py --database sqlite:////tmp/kept/scale.sqlite --reuse --only export
+    python bench/scale.py --only pages,callbacks           # some figures (and the baseline)
 
 A PostgreSQL database must be empty (or pass --reset to drop its tables first).
 """
@@ -64,6 +65,8 @@ GOALS = {  # issue #16, for 100,000 accounts: (seconds or p95 ms, peak RSS MB)
     "digest": (None, None),
     "pages": (150.0, None), "export": (15.0, 200), "callbacks": (50.0, None),
 }
+FIGURES = ("campaign", "rerun", "monday", "digest", "pages", "export", "callbacks")
+GROUPS = {"reminders": ("campaign", "rerun", "monday", "digest")}  # --only names for several
 PAGES = ("/accounts", f"/review/{YEAR}")
 HEAD_DEPARTMENT = 2
 
@@ -222,10 +225,6 @@ def subprocess_phase(args, phase: str, **extra) -> dict:
 
 
 # --- the run ---------------------------------------------------------------------------------
-
-
-FIGURES = ("campaign", "rerun", "monday", "digest", "pages", "export", "callbacks")
-GROUPS = {"reminders": ("campaign", "rerun", "monday", "digest")}  # --only names for several
 
 
 def loaded_counts(database: str) -> dict:

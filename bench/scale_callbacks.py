@@ -122,6 +122,18 @@ def check_replies(url: str, factory: Callbacks) -> tuple[list[str], float | None
     return problems, None if alone is None else round(alone, 1)
 
 
+def warm_up(url: str, factory: Callbacks, workers: int) -> None:
+    """A few untimed callbacks, so that every worker has imported, compiled its templates and
+    connected before the single-client latency is taken (else it reads a cold worker's)."""
+    import requests
+
+    from bench.callback import post_one
+
+    with requests.Session() as session:
+        for _ in range(3 * workers):
+            post_one(session, url + CALLBACK_PATH, factory, ClientResult())
+
+
 def measure(database_url: str, users: list[str], *, commands=("查询", "待办"), seconds: float,
             warmup: float, clients: int, workers: int, loader: str, log_dir: Path) -> dict:
     """Each command's latency under `clients` concurrent clients, and the workers' peak RSS."""
@@ -130,6 +142,7 @@ def measure(database_url: str, users: list[str], *, commands=("查询", "待办"
     with gunicorn("bot:create_app()", workers, env, log_dir / "gunicorn.log") as (url, pids):
         for content in commands:
             factory = Callbacks(users, content)
+            warm_up(url, factory, workers)
             problems, alone = check_replies(url, factory)
             if loader == "wrk":
                 run_wrk(url, factory, CALLBACK_PATH, warmup, clients, headroom_rps=HEADROOM_RPS,

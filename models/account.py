@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from models.base import json_field, status_field, time_field
@@ -11,7 +12,12 @@ from models.status import AccountStatus
 
 
 class Account(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        # the review's counts per department read this index alone, not the rows (issue #16)
+        Index("ix_account_status_department_review", "status", "department_id",
+              "last_review_year"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=8)  # platform code: WX, WB, …
     name: str = Field(max_length=100)

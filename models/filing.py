@@ -18,6 +18,8 @@ class Filing(SQLModel, table=True):
     __table_args__ = (
         Index("ix_filing_kind_year", "kind", "year"),
         Index("ix_filing_platform_external_id", "platform", "external_id"),
+        # what waits at a stage (待办, the queue): kind and status together (issue #16)
+        Index("ix_filing_status_kind", "status", "kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -18,7 +18,8 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict = json_field()
     status: str = Field(default="pending", max_length=12, index=True)
     automatic: bool = False  # reminders and digests: held back during quiet hours
-    card_task_id: str | None = Field(default=None, max_length=128)
+    # indexed: whether a card is still on its way (待办, per card) is asked by its task id
+    card_task_id: str | None = Field(default=None, max_length=128, index=True)
     attempts: int = 0
     next_attempt_at: datetime = time_field(default_now=True, index=True)
     lease_until: datetime | None = time_field(nullable=True)

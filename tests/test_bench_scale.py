@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from models import Account, AuditLog, Filing
@@ -63,3 +64,20 @@ def test_the_scale_bench_loads_a_small_province_and_measures_every_figure(databa
             assert by_column == sum(1 for f in conn.scalars(select(Filing.fields))
                                     if f.get("year") == 2026)
     engine.dispose()
+
+
+def test_only_picks_the_figures_to_measure():
+    """`--only pages,callbacks` measures those (and the baseline); a misspelt figure is refused
+    before anything is loaded."""
+    from bench import scale
+
+    assert scale.parse_args([]).only == set(scale.FIGURES)
+    assert scale.parse_args(["--only", "pages, callbacks"]).only == {"pages", "callbacks"}
+    with pytest.raises(SystemExit):
+        scale.parse_args(["--only", "page"])
+    results = {"baseline": {"seconds": 2.0, "rss_mb": 400},
+               "pages": {"rss_mb": 130, "pages": {"/accounts office": {
+                   "status": 200, "requests": 3, "p50_ms": 10.0, "p95_ms": 20.0}}}}
+    rows = scale.table(results, scale.parse_args(["--only", "pages"]), scale.Size.scaled(2000))
+    assert [r["what"] for r in rows] == ["baseline: SELECT every account",
+                                         "page /accounts office p95"]

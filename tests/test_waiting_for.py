@@ -75,3 +75,17 @@ def test_the_rules_are_exercised_for_every_kind_of_decider(app, registry):
     assert "account_keepers" in found["lisi"] and "dept_heads" in found["lisi"]
     assert "office" in found["wangwu"] and {"tech", "account_keepers"} <= found["chenyi"]
     assert found["zhangsan"] == {"account_keepers"}
+
+
+def test_waiting_page_lists_the_longest_waiting_first_and_counts_them_all(app, registry):
+    """待办's page is the oldest by submission (not by id: a filing imported or written late
+    may be older than its id says), with the total counted in the same statement."""
+    with Session(app.extensions["filingbot.engine"]) as session:
+        ids = [f.id for f, _ in waiting_for(session, "wangwu")]
+        newest = session.get(Filing, ids[-1])
+        oldest = min(session.get(Filing, i).created_at for i in ids)
+        newest.created_at = oldest.replace(year=oldest.year - 1)
+        session.commit()
+        page, total = waiting_page(session, "wangwu", 3)
+        assert ([f.id for f, _ in page], total) == ([ids[-1], *ids[:2]], len(ids))
+        assert waiting_page(session, "nobody-at-all", 3) == ([], 0)

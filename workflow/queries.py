@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, case, cast, false, func, or_, select
 
 from models import (
     Account,
@@ -188,6 +188,11 @@ def changes(entries) -> list[Change]:
 
 # --- lists of filings -----------------------------------------------------------------------
 OPEN = (*FilingStatus.waiting_ones(), FilingStatus.ORDERED)  # still in progress
+# Oldest first, for pages of waiting filings: submission time, then id. No index gives this
+# order, on purpose: ordered by id alone, PostgreSQL walks the primary key from the oldest
+# filing looking for the few waiting ones, the newest (workflow.waiting.waiting_page); an
+# index on filing.created_at would bring that walk back.
+OLDEST = (Filing.created_at, Filing.id)
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,27 @@ def visible_filings(session, v: Viewer, filters: FilingFilters = FilingFilters()
                     size: int = PAGE_SIZE) -> Page:
     """The filings the viewer may see, newest first, filtered and paged in SQL."""
     return paged(session, filings_query(v, filters), Filing.id.desc(), page, size)
+
+
+def waiting_filings(session, v: Viewer, page: int = 1, size: int = PAGE_SIZE,
+                    mark=false()) -> tuple[Page, set[int]]:
+    """The filings waiting for a decision that the viewer may see, the oldest first, paged;
+    and the ids of those on the page that meet `mark` (an SQL condition: say, the viewer's
+    own tasks, workflow.waiting.waiting_clause), read in the same statement.
+
+    Counted over the whole set in that statement too, and ordered by submission time, as
+    workflow.waiting.waiting_page is (see there): a province's few thousand waiting filings
+    are read through their status index, not looked for by walking every filing in id order."""
+    page = max(1, page)
+    query = filings_query(v, FilingFilters(statuses=FilingStatus.waiting_ones()))
+    rows = session.execute(query.add_columns(case((mark, 1), else_=0).label("marked"),
+                                             func.count().over().label("total"))
+                           .order_by(*OLDEST)
+                           .offset((page - 1) * size).limit(size)).all()
+    total = rows[0].total if rows else session.scalar(
+        select(func.count()).select_from(query.subquery())) if page > 1 else 0
+    return (Page([row[0] for row in rows], total, page, size),
+            {row[0].id for row in rows if row.marked})
 
 
 def filings_query(v: Viewer, filters: FilingFilters):

@@ -55,8 +55,7 @@ class ReviewRow:
 def review_overview(session, year: int) -> list[ReviewRow]:
     """Every department (but the school root) with its review figures for `year`, the ones
     with most missing first."""
-    rows = {d.id: ReviewRow(d.id, d.name) for d in session.scalars(
-        select(Department).where(NOT_ROOT).order_by(Department.id))}
+    rows = {d: ReviewRow(d, name) for d, name in departments(session)}
     for department_id, counts in department_counts(session, year).items():
         row = rows.setdefault(department_id, ReviewRow(department_id, str(department_id)))
         row.reviewed, row.pending, row.missing = (counts["done"], counts["pending"],
@@ -117,8 +116,7 @@ def assessment(session, year: int, review_due: date) -> list[AssessmentRow]:
     """Per department, by id: the figures of `year` (see the module docstring)."""
     start, end = year_bounds(year)
     due_end = datetime.combine(review_due + timedelta(days=1), datetime.min.time(), BEIJING)
-    rows = {d.id: AssessmentRow(d.id, d.name) for d in session.scalars(
-        select(Department).where(NOT_ROOT).order_by(Department.id))}
+    rows = {d: AssessmentRow(d, name) for d, name in departments(session)}
 
     def row(department_id) -> AssessmentRow:
         return rows.setdefault(department_id, AssessmentRow(department_id or 0,
@@ -187,10 +185,13 @@ def totals(rows, names: tuple[str, ...]) -> dict[str, int]:
     return {n: sum(getattr(r, n) for r in rows) for n in names}
 
 
-def departments(session) -> list[tuple[int, str]]:
-    """(id, name) of every department but the school root, for filters."""
-    return [(d.id, d.name) for d in session.scalars(
-        select(Department).where(NOT_ROOT).order_by(Department.id))]
+def departments(session, among=None) -> list[tuple[int, str]]:
+    """(id, name) of every department but the school root, for filters; or of those of
+    `among` (ids). Two columns, not Department objects: a province has thousands."""
+    query = select(Department.id, Department.name).where(NOT_ROOT).order_by(Department.id)
+    if among is not None:
+        query = query.where(Department.id.in_(list(among)))
+    return [(d, name) for d, name in session.execute(query)]
 
 
 def waiting_by_stage(session, visible: list[Filing], mine: set[int]) -> list[tuple[str, list]]:

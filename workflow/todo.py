@@ -41,9 +41,11 @@ def todo(uow, userid: str, *, limit: int = FRESH_CARDS, size: int = TODO_PAGE) -
     those whose last card to them is no longer live (workflow.uow.UnitOfWork.card_is_live)."""
     page, total = waiting_page(uow.session, userid, size)
     cards = last_cards(uow.session, [f.id for f, _ in page], userid)
+    live = uow.live_cards(cards.values())
     found, sent = [], 0
     for filing, stage in page:
-        fresh = sent < limit and not uow.card_is_live(cards.get((filing.id, stage.name)))
+        card = cards.get((filing.id, stage.name))
+        fresh = sent < limit and (card is None or card.id not in live)
         if fresh:
             uow.send_card(filing, stage, [userid])
             sent += 1

@@ -50,6 +50,10 @@ class Notifier(Protocol):
     def card_is_live(self, session: Session, card, *, now) -> bool:
         """Whether a card (a Card row, or None) can still be tapped and greyed out."""
 
+    def live_cards(self, session: Session, cards, *, now) -> set[int]:
+        """The ids of `cards` (Card rows) that can still be tapped: card_is_live for each, in
+        one query for them all."""
+
 
 class UnitOfWork:
     """A transaction and the effects it collects. Rolled back unless committed.
@@ -113,6 +117,10 @@ class UnitOfWork:
         """Whether `card` (None: no card) can still be tapped: delivered, or on its way, and
         not expired."""
         return self.notifier.card_is_live(self.session, card, now=self.clock.now())
+
+    def live_cards(self, cards) -> set[int]:
+        """The ids of `cards` that can still be tapped (card_is_live, one query for all)."""
+        return self.notifier.live_cards(self.session, list(cards), now=self.clock.now())
 
     def close_cards(self, filing, stage_name: str, closed_text: str, *, tapped=None,
                     click_code=None) -> None:

@@ -41,7 +41,10 @@ def page():
         text=args.get("q", "").strip()[:TEXT_MAX])
     session = read_session()
     result = registry(session, current_user.viewer, filters, page=_int(args.get("page")) or 1)
-    names = dict(departments(session))
+    viewer = current_user.viewer
+    # Who sees every account picks among every department (a province: thousands of options,
+    # rendered within the page's time); the others among their own, the only ones they see.
+    names = dict(departments(session, None if viewer.sees_all_accounts else viewer.departments))
     keep = {k: v for k, v in args.items() if k != "page" and v}
     return render_template("web/accounts/list.html", result=result, filters=filters,
                            departments=names, platforms=PLATFORMS, args=keep)

@@ -6,21 +6,21 @@ pages is workflow.access.may_open's call (403 otherwise)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 
 from bot.web.auth import login_required
 from bot.web.db import clock, read_session
 from bot.web.users import current_user
-from models import FilingStatus
 from workflow import statistics, unanswered
 from workflow.access import may_open
 from workflow.kinds import FORMS
-from workflow.queries import FilingFilters, names_of, visible_filings
-from workflow.waiting import waiting_for
+from workflow.queries import Page, names_of, waiting_filings
+from workflow.waiting import waiting_clause
 
 bp = Blueprint("office", __name__)
 
-QUEUE_MAX = 500  # waiting filings shown at most (the oldest first within each stage)
+QUEUE_PAGE = 50  # waiting filings per page of /queue (the oldest first)
+REVIEW_PAGE = 50  # departments per page of /review/<year> (the most missing first)
 YEARS = range(2000, 2100)
 
 
@@ -28,6 +28,12 @@ def _require(page: str) -> None:
     """403 unless the signed-in member's roles open `page`."""
     if not may_open(current_user.viewer, page):
         abort(403)
+
+
+def _page() -> int:
+    """The ?page= of the request (1 when missing or unreadable)."""
+    value = request.args.get("page", "")
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else 1
 
 
 def _year(year: int) -> int:
@@ -40,16 +46,15 @@ def _year(year: int) -> int:
 @bp.get("/queue")
 @login_required
 def queue():
-    """Filings waiting that the member may see, per stage, their own tasks first."""
+    """Filings waiting that the member may see, the oldest first and a page at a time; per
+    stage on the page, their own tasks first."""
     session = read_session()
-    waiting = visible_filings(session, current_user.viewer,
-                              FilingFilters(statuses=FilingStatus.waiting_ones()), size=QUEUE_MAX)
-    mine = {f.id for f, _ in waiting_for(session, current_user.userid,
-                                         among=[f.id for f in waiting.items])}
+    waiting, mine = waiting_filings(session, current_user.viewer, _page(), QUEUE_PAGE,
+                                    mark=waiting_clause(session, current_user.userid))
     groups = statistics.waiting_by_stage(session, waiting.items, mine)
     names = names_of(session, [f.submitter for f in waiting.items])
     return render_template("web/queue.html", groups=groups, mine=mine, names=names, forms=FORMS,
-                           total=waiting.total, now=clock().now())
+                           total=waiting.total, page=waiting, now=clock().now())
 
 
 @bp.get("/review")
@@ -63,13 +68,17 @@ def review_current():
 @login_required
 def review(year: int):
     """Per department: accounts, reviewed, pending, missing, 零报告, 未回复 (never answered);
-    and the departments that owe an answer, by name."""
+    the school's totals, then the departments a page at a time, the most missing first (a
+    province has thousands: the whole table is the Excel export); and the departments that owe
+    an answer, by name."""
     _require("review")
     session = read_session()
     rows = statistics.review_overview(session, _year(year))
     total = statistics.totals(rows, ("accounts", "reviewed", "pending", "missing"))
-    return render_template("web/review.html", year=year, rows=rows, total=total,
-                           scale=max([r.accounts for r in rows] + [1]),
+    page = min(_page(), max(1, -(-len(rows) // REVIEW_PAGE)))
+    shown = Page(rows[(page - 1) * REVIEW_PAGE:page * REVIEW_PAGE], len(rows), page, REVIEW_PAGE)
+    return render_template("web/review.html", year=year, rows=shown.items, page=shown,
+                           total=total, scale=max([r.accounts for r in shown.items] + [1]),
                            silent=unanswered.names(session, year))
 
 

@@ -94,6 +94,18 @@ def test_the_registry_lists_filters_searches_and_pages(web, app, registry):
     assert "经管学院抖音" not in page and "文法学院微信" in page
 
 
+def test_the_department_filter_offers_the_departments_the_member_sees(web, registry):
+    """Who sees every account picks among every department; a head or staff member among
+    their own (a province has thousands of departments, and they see only theirs)."""
+    web.login_as("wangwu")
+    page = web.get("/accounts").get_data(as_text=True)
+    assert '<option value="5"' in page and '<option value="6"' in page
+    web.login_as("liming")  # head of 文法学院 (5)
+    page = web.get("/accounts").get_data(as_text=True)
+    assert '<option value="5"' in page and '<option value="6"' not in page
+    assert "文法学院微信" in page and "文法学院</td>" in page  # the department column's name
+
+
 def test_an_account_page_shows_its_filings_and_people_over_time(web, app, registry):
     web.login_as("liming")
     page = web.get(f"/accounts/{registry['own_account']}").get_data(as_text=True)
