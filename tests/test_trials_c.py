@@ -146,3 +146,16 @@ def test_item14_the_review_page_and_its_workbook_call_them_unanswered(web, app, 
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[0] == ["部门", "负责人"]
     assert ["理工学院", "高峰"] in rows and ["开放教育学院", "钱进"] in rows
+
+
+def test_item14_the_review_page_names_fifty_and_points_to_the_workbook_for_the_rest(web, app):
+    with Session(app.extensions["filingbot.engine"]) as s:
+        for i in range(60):
+            s.add(Department(id=100 + i, name=f"部门{100 + i}", parent_id=1))
+            s.add(Membership(userid="qianjin", department_id=100 + i, is_leader=True))
+        s.commit()
+    web.login_as("wangwu")
+    page = web.get("/review/2026").get_data(as_text=True)
+    section = page.split(UNANSWERED)[1].split("</p>")[0]
+    assert section.startswith(" 67 个：") and section.count("、") == 49
+    assert section.endswith("……（全部名单见导出 Excel 的「未回复部门」表）")
