@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from models import Account, Filing
-from tests.test_approval import GRANTS, REGISTER, cards, last_text, refresh, tap
-from tests.wecom import say, sync_and_grant
+from tests.test_approval import REGISTER, last_text, refresh
+from tests.wecom import EVERY_ROLE, cards, say, sync_and_grant, tap
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @pytest.fixture(autouse=True)
 def directory_and_roles(runner):
-    sync_and_grant(runner, GRANTS)
+    sync_and_grant(runner, EVERY_ROLE)
 
 
 def test_item2_deciders_see_every_field(wecom, session):
