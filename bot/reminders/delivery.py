@@ -230,8 +230,7 @@ def nudge_batch(job: UnitOfWork, batch: list[Planned]) -> None:
             resend.append((filing, stage, p.recipients))
     job.enqueued += outbox.enqueue_many(job.session, texts, now=job.clock.now(),
                                         automatic=True)
-    for filing, stage, recipients in resend:
-        job.send_card(filing, stage, recipients)
+    job.send_cards(resend)
     job.session.flush()
 
 
