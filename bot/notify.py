@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from bot import links, outbox
 from bot.render import render_card, render_text
+from bot.sql import insert_many
 from models import Card, Department, OutboxMessage, User
-from workflow.changes import field_text
+from workflow.changes import befores, field_text
 from workflow.kinds import kind_of
 from workflow.uow import SYSTEM, Actor, UnitOfWork
 
@@ -43,7 +44,7 @@ class OutboxNotifier:
 
     def send_card(self, session, filing, stage, recipients, *, now, settings=None) -> Card:
         """Queue one button card for `recipients` and remember its task_id."""
-        task_id = f"f{filing.id}-{stage.name}-{secrets.token_hex(6)}"  # [0-9A-Za-z_-@], ≤ 128 B
+        task_id = card_task_id(filing, stage)
         card = render_card("decision", **card_context(session, filing, stage, task_id,
                                                       link=links.filing_url(settings, filing.id)))
         row = Card(task_id=task_id, filing_id=filing.id, stage=stage.name, recipients=recipients,
@@ -51,6 +52,31 @@ class OutboxNotifier:
         session.add(row)
         outbox.enqueue_card(session, recipients, card, now=now)
         return row
+
+    def send_cards(self, session, cards, *, now, settings=None) -> int:
+        """send_card for many (filing, stage, recipients) at once, the same Card and outbox
+        rows: the 变更's old values read for all in two queries (changes.befores), the rows
+        inserted as plain rows (bot.sql.insert_many, outbox.enqueue_many), not an ORM
+        object each — the daily run re-sends hundreds of nudged cards. Returns how many
+        cards were queued, one message each as send_card counts (the submitters and departments are read from the session's
+        identity map when the caller holds them)."""
+        if not cards:
+            return 0
+        old = befores(session, [filing for filing, _stage, _recipients in cards])
+        rows, messages = [], []
+        for filing, stage, recipients in cards:
+            task_id = card_task_id(filing, stage)
+            card = render_card("decision", **card_context(
+                session, filing, stage, task_id, link=links.filing_url(settings, filing.id),
+                before=old.get(filing.id)))
+            rows.append((task_id, filing.id, stage.name, recipients))
+            messages.append((recipients, {"msgtype": "template_card", "template_card": card}))
+        task_ids, filing_ids, stages, people = (list(column) for column in zip(*rows))
+        session.connection().execute(*insert_many(session, Card.__table__, {
+            "task_id": task_ids, "filing_id": filing_ids, "stage": stages,
+            "recipients": people}, {"created_at": now}))
+        outbox.enqueue_many(session, messages, now=now)
+        return len(cards)
 
     def close_cards(self, session, filing, stage_name, closed_text, *, now, tapped=None,
                     click_code=None) -> None:
@@ -105,11 +131,19 @@ class OutboxNotifier:
         return live
 
 
-def card_context(session, filing, stage, task_id: str, link: str = "") -> dict:
+def card_task_id(filing, stage) -> str:
+    """A decision card's task_id: [0-9A-Za-z_-@], at most 128 bytes (doc 90236)."""
+    return f"f{filing.id}-{stage.name}-{secrets.token_hex(6)}"
+
+
+def card_context(session, filing, stage, task_id: str, link: str = "",
+                 before: dict | None = None) -> dict:
     """What the decision card shows: the form's first fields, who filed it, from where, and
-    the link to the filing's page (`card_action`, and a 查看详情 button while one fits)."""
+    the link to the filing's page (`card_action`, and a 查看详情 button while one fits);
+    `before`: a 变更's old values when read already (changes.befores)."""
     form = kind_of(filing).form
-    rows = [(f.label, clip(field_text(session, filing, form, f), 30)) for f in form.fields
+    rows = [(f.label, clip(field_text(session, filing, form, f, before), 30))
+            for f in form.fields
             if f.on_card and filing.fields.get(f.name) not in (None, "", [])][:CARD_ROWS]
     submitter = session.get(User, filing.submitter)
     department = session.get(Department, filing.department_id) if filing.department_id else None

@@ -269,3 +269,58 @@ def test_queued_in_bulk_a_message_is_the_row_enqueue_text_and_enqueue_card_write
             for row in session.execute(select(OutboxMessage.__table__)
                                        .order_by(OutboxMessage.id))]
     assert len(rows) == 6 and rows[:3] == rows[3:]
+
+
+def test_cards_sent_in_bulk_are_the_cards_rows_and_messages_send_card_writes(app, session,
+                                                                              clock,
+                                                                              monkeypatch):
+    """The nudges' re-sent cards (UnitOfWork.send_cards) against send_card one at a time:
+    the same cards (a 变更's old values from its approval's audit entry, else the account
+    now), the same Card rows and the same outbox rows."""
+    from bot import notify
+    from bot.notify import unit_of_work
+    from models import AuditLog, Card
+
+    account = make_account(app, name="旧名", external_id="c1", filing_no="WX-2025-0301",
+                           admins=("zhangsan",))
+    change = {"new_name": "新名", "new_platform": "微博"}
+    ids = [make_filing(app, kind="change", fields=change, account_id=account),  # pending
+           make_filing(app, kind="change", fields=change, account_id=account),  # applied
+           make_filing(app, kind="register", fields={"name": "某号"}),
+           make_filing(app, kind="change", fields=change, account_id=None)]
+    session.add_all([AuditLog(actor="x", action="account:change", filing_id=ids[1],
+                              before={"name": "更早", "platform": "抖音"}, after={}),
+                     AuditLog(actor="x", action="account:change", filing_id=ids[1],
+                              before={"name": "最早", "platform": "B站"}, after={})])
+    session.commit()
+    counter = iter(range(10_000))
+    monkeypatch.setattr(notify.secrets, "token_hex", lambda n: f"{next(counter):012d}")
+
+    def written(bulk: bool) -> tuple[list, list]:
+        with unit_of_work(app) as job:
+            filings = job.session.scalars(select(Filing).where(Filing.id.in_(ids))
+                                          .order_by(Filing.id)).all()
+            cards = [(f, stage_of(f), ["lisi", f"u{f.id}"]) for f in filings]
+            if bulk:
+                job.send_cards(cards)
+            else:
+                for card in cards:
+                    job.send_card(*card)
+            job.commit()
+            assert job.enqueued == len(ids)
+        columns = lambda table: [{k: v for k, v in row._mapping.items() if k != "id"}  # noqa
+                                 for row in session.execute(select(table)
+                                                            .order_by(table.c.id))]
+        rows = columns(Card.__table__), columns(OutboxMessage.__table__)
+        session.execute(Card.__table__.delete())
+        session.execute(OutboxMessage.__table__.delete())
+        session.commit()
+        return rows
+
+    one_by_one = written(bulk=False)
+    counter = iter(range(10_000))
+    in_bulk = written(bulk=True)
+    assert len(one_by_one[0]) == len(one_by_one[1]) == len(ids)
+    shown = [row["payload"]["template_card"] for row in one_by_one[1]]
+    assert "更早" not in str(shown) and "最早" in str(shown) and "旧名" in str(shown)
+    assert in_bulk == one_by_one

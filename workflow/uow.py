@@ -43,6 +43,10 @@ class Notifier(Protocol):
         """Queue the decision card of `stage` for `recipients` (linking to the filing's page
         at the address `settings` give); return its Card row."""
 
+    def send_cards(self, session: Session, cards: list, *, now, settings=None) -> int:
+        """send_card for each (filing, stage, recipients) of `cards`, the same rows written
+        in bulk; return how many messages were queued."""
+
     def close_cards(self, session: Session, filing, stage_name: str, closed_text: str, *, now,
                     tapped: str | None = None, click_code: str | None = None) -> None:
         """Grey out every card of the stage for all its recipients."""
@@ -112,6 +116,12 @@ class UnitOfWork:
                                        now=self.clock.now(), settings=self.settings)
         self.enqueued += 1
         return card
+
+    def send_cards(self, cards: list) -> None:
+        """Queue the decision cards of many (filing, stage, recipients) at once: what
+        send_card queues for each, written in bulk (the daily run's nudges)."""
+        self.enqueued += self.notifier.send_cards(self.session, cards, now=self.clock.now(),
+                                                  settings=self.settings)
 
     def card_is_live(self, card) -> bool:
         """Whether `card` (None: no card) can still be tapped: delivered, or on its way, and

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot import outbox
 from bot.notify import card_is_live
@@ -153,12 +153,15 @@ def annual_messages(job: UnitOfWork, annual: Annual, today: date, last_week: boo
 
 
 def account_names(session, ids: set[int]) -> dict[int, tuple[str, str | None]]:
-    """{account id: (name, filing_no)}, read IN_BATCH ids at a time."""
+    """{account id: (name, filing_no)}, read IN_BATCH ids at a time. The ids are written
+    into the statement as numbers (literal_execute), not bound one placeholder each, which
+    psycopg would parse out of the SQL again (0.7 s of the campaign's 87,000 ids)."""
     ids, names = sorted(ids), {}
     for start in range(0, len(ids), IN_BATCH):
+        page = bindparam("ids", ids[start:start + IN_BATCH], expanding=True,
+                         literal_execute=True)
         names.update((row.id, (row.name, row.filing_no)) for row in session.execute(
-            select(Account.id, Account.name, Account.filing_no)
-            .where(Account.id.in_(ids[start:start + IN_BATCH]))))
+            select(Account.id, Account.name, Account.filing_no).where(Account.id.in_(page))))
     return names
 
 
@@ -230,8 +233,7 @@ def nudge_batch(job: UnitOfWork, batch: list[Planned]) -> None:
             resend.append((filing, stage, p.recipients))
     job.enqueued += outbox.enqueue_many(job.session, texts, now=job.clock.now(),
                                         automatic=True)
-    for filing, stage, recipients in resend:
-        job.send_card(filing, stage, recipients)
+    job.send_cards(resend)
     job.session.flush()
 
 
