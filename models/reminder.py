@@ -18,7 +18,9 @@ class ReminderSent(SQLModel, table=True):
     target: str = Field(max_length=64)  # account id, filing id:stage, department id, "office"
     period: str = Field(max_length=32)  # review year, ISO week, round…
     seq: int = 1
-    sent_on: date = Field(index=True)
+    # read only with the unique key's columns (the last reminder of a target): no index of
+    # its own, which every campaign insert would maintain (migration 0012)
+    sent_on: date
     recipients: list = json_field(list)
     created_at: datetime = time_field(default_now=True)
 
