@@ -110,8 +110,10 @@ def missing_accounts(session, year: int):
             .order_by(Account.id))
 
 
-def review_progress(session, year: int) -> dict:
-    """Completion per department: done / pending / missing, and the accounts still missing."""
+def review_progress(session, year: int, *, shown: int | None = None) -> dict:
+    """Completion per department: done / pending / missing, and the accounts still missing —
+    only the first `shown` of them (by id) when given, as the office's digest lists them (tens
+    of thousands in a province); `totals["missing"]` counts them all either way."""
     counts = department_counts(session, year)
     zero = set(session.scalars(select(ZeroReport.department_id).where(ZeroReport.year == year)))
     wanted = {d for d in (*counts, *zero) if d is not None}
@@ -119,7 +121,7 @@ def review_progress(session, year: int) -> dict:
                                        .where(Department.id.in_(wanted))).all()) if wanted else {}
     table = sorted(((departments.get(d, str(d)), r) for d, r in counts.items()),
                    key=lambda item: (-item[1]["missing"], item[0]))
-    missing = session.execute(missing_accounts(session, year)).all()
+    missing = session.execute(missing_accounts(session, year).limit(shown)).all()
     return {"table": table, "missing": missing,
             "zero": sorted(departments.get(d, str(d)) for d in zero),
             "totals": {k: sum(r[k] for _, r in table) for k in ("done", "pending", "missing")}}

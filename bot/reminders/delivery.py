@@ -20,7 +20,7 @@ from models import Account, Card, Department, Filing, ReminderSent, User
 from workflow import unanswered
 from workflow.kinds import kind_of, stage_of
 from workflow.queries import names_of
-from workflow.review_digest import digest_progress
+from workflow.review import review_progress
 from workflow.uow import UnitOfWork
 
 
@@ -97,7 +97,8 @@ def deliver(job: UnitOfWork, due: list[Planned], today: date,
     zero(job, by_kind["zero"], today.year - 1, end)
     for p in by_kind["digest"] + by_kind["final"]:
         job.tell(p.recipients, "reminders/digest", automatic=True,
-                 **digest_progress(job.session, p.data["year"]), final=p.data["final"],
+                 **review_progress(job.session, p.data["year"], shown=DIGEST_SHOWN),
+                 final=p.data["final"],
                  unanswered=unanswered.names(job.session, p.data["year"]),
                  year=p.data["year"], today=today, end=end)
     nudges = by_kind["nudge"]
@@ -169,6 +170,7 @@ def text(template: str, **context) -> dict:
     return {"msgtype": "text", "text": {"content": render_text(template, **context)}}
 
 
+DIGEST_SHOWN = 20  # missing accounts a digest lists; the rest are counted ("……共 N 个")
 CARD_BUTTONS = 5  # a button_interaction card holds at most 6 buttons (doc 90236)
 
 
